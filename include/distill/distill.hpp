@@ -1,0 +1,39 @@
+#ifndef DISTILL_DISTILL_HPP
+#define DISTILL_DISTILL_HPP
+
+/// The one header users of the CPU library include.
+
+#if __cplusplus < 201703L && !defined(_MSVC_LANG)
+#error "distill requires C++17 or later"
+#endif
+
+#include "distill/version.hpp"
+
+#include "distill/core/error.hpp"
+#include "distill/core/parallel.hpp"
+#include "distill/core/rng.hpp"
+#include "distill/core/shape.hpp"
+#include "distill/core/tensor.hpp"
+#include "distill/core/timer.hpp"
+
+#include "distill/backend/cpu/gemm.hpp"
+#include "distill/backend/cpu/im2col.hpp"
+
+#include "distill/nn/conv2d.hpp"
+#include "distill/nn/conv_net.hpp"
+#include "distill/nn/flatten.hpp"
+#include "distill/nn/hessian_vector.hpp"
+#include "distill/nn/init.hpp"
+#include "distill/nn/linear.hpp"
+#include "distill/nn/normalization.hpp"
+#include "distill/nn/param_layout.hpp"
+#include "distill/nn/pooling.hpp"
+#include "distill/nn/relu.hpp"
+
+#include "distill/losses/cross_entropy.hpp"
+#include "distill/losses/param_match.hpp"
+#include "distill/losses/sup_con.hpp"
+
+#include "distill/train/sgd.hpp"
+
+#endif  // DISTILL_DISTILL_HPP

@@ -1,0 +1,32 @@
+#ifndef DISTILL_LOSSES_PARAM_MATCH_HPP
+#define DISTILL_LOSSES_PARAM_MATCH_HPP
+
+#include <Eigen/Core>
+
+#include "distill/core/tensor.hpp"
+
+namespace distill {
+
+/// The normalised parameter distance of trajectory matching, ‖a − b‖² / ‖c − b‖²
+/// (a: student after N steps, b: the expert target θ*, c: the student's start θ_0; MTT's loss).
+/// The denominator is a constant of the outer problem, so only ∂/∂a = 2(a − b)/‖c − b‖² is
+/// offered; it is written to grad_a when that is non-null.
+template <class Scalar>
+Scalar normalized_param_distance(const Eigen::Ref<const Vector<Scalar>>& a,
+                                 const Eigen::Ref<const Vector<Scalar>>& b,
+                                 const Eigen::Ref<const Vector<Scalar>>& c,
+                                 Vector<Scalar>* grad_a = nullptr) {
+  DISTILL_CHECK(a.size() == b.size() && c.size() == b.size(),
+                "normalized_param_distance: vector sizes differ (" << a.size() << ", " << b.size()
+                                                                   << ", " << c.size() << ")");
+  const double den = (c.template cast<double>() - b.template cast<double>()).squaredNorm();
+  DISTILL_CHECK(den > 0, "normalized_param_distance: start and target are identical, "
+                         "the denominator ‖c − b‖² is zero");
+  const double num = (a.template cast<double>() - b.template cast<double>()).squaredNorm();
+  if (grad_a) *grad_a = ((a - b) * Scalar(2.0 / den)).eval();
+  return static_cast<Scalar>(num / den);
+}
+
+}  // namespace distill
+
+#endif  // DISTILL_LOSSES_PARAM_MATCH_HPP

@@ -1,0 +1,201 @@
+#ifndef DISTILL_NN_CONV_NET_HPP
+#define DISTILL_NN_CONV_NET_HPP
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "distill/core/tensor.hpp"
+#include "distill/nn/conv2d.hpp"
+#include "distill/nn/flatten.hpp"
+#include "distill/nn/init.hpp"
+#include "distill/nn/linear.hpp"
+#include "distill/nn/normalization.hpp"
+#include "distill/nn/param_layout.hpp"
+#include "distill/nn/pooling.hpp"
+#include "distill/nn/relu.hpp"
+
+namespace distill {
+
+/// Marks a ConvNet depth or width chosen at run time (as Eigen::Dynamic does for sizes).
+inline constexpr int Dynamic = -1;
+
+/// Normalisation of a ConvNet block.
+namespace norm {
+struct Instance {  ///< GroupNorm(C, C): the "instancenorm" of the MTT/DC ConvNet
+  static constexpr const char* name = "instancenorm";
+};
+struct Batch {  ///< BatchNorm2d with training-mode batch statistics
+  static constexpr const char* name = "batchnorm";
+};
+struct None {
+  static constexpr const char* name = "none";
+};
+}  // namespace norm
+
+/// Pooling at the end of a ConvNet block.
+namespace pool {
+struct Avg {  ///< AvgPool2d(2, 2)
+  static constexpr const char* name = "avgpooling";
+};
+struct Max {  ///< MaxPool2d(2, 2)
+  static constexpr const char* name = "maxpooling";
+};
+struct None {
+  static constexpr const char* name = "none";
+};
+}  // namespace pool
+
+/// Run-time shape of a ConvNet: the data it reads and, for Dynamic template arguments, its
+/// depth and width (for fixed ones they must agree or be left at 0).
+struct ConvNetConfig {
+  Index channels = 3, height = 32, width = 32, classes = 10;
+  Index net_width = 0;  ///< 0: the Width template argument
+  Index net_depth = 0;  ///< 0: the Depth template argument
+};
+
+/// The ConvNet of the dataset-distillation literature (DC/DSA/DM/MTT/DATM/TGDD): Depth blocks of
+/// conv3×3(Width) → Norm → ReLU → Pool, then one Linear layer on the flattened features (the
+/// "embedding"). Parameters live in one flat vector in PyTorch's `named_parameters()` order
+/// (`features.0.weight`, `features.0.bias`, `features.1.weight`, …, `classifier.weight`,
+/// `classifier.bias`), so trajectories exchange with PyTorch code unchanged.
+///
+/// The object owns the per-call cache (activations and their tangents) and all workspaces; the
+/// parameters are passed in. Passes, each for the whole network (design §2):
+///   forward           θ, x → logits, embedding
+///   tangent           θ̇, ẋ → logits tangent, embedding tangent        (after forward)
+///   backward          g_logits, g_embedding → gθ, gx                  (after forward)
+///   backward_tangent  (g, ġ) for logits and embedding → gθ, ġθ, gx, ġx (after tangent)
+/// With ġ from a loss's R-op, ġθ = H·θ̇ and ġx = ∂/∂x⟨∇θℓ, θ̇⟩ (see hessian_vector_product).
+/// Flat vectors (θ, θ̇, gθ, ġθ) are pointers to num_params() values; a null θ̇ is zero and a
+/// null output is not computed; empty tensor views likewise mean zero or "not wanted".
+/// θ must stay unchanged between a forward pass and the passes that follow it.
+///
+/// @tparam Scalar float or double
+/// @tparam Depth  number of blocks, or Dynamic (ConvNetConfig::net_depth)
+/// @tparam Width  channels of every conv layer, or Dynamic (ConvNetConfig::net_width)
+/// @tparam Norm   norm::Instance | norm::Batch | norm::None
+/// @tparam Pool   pool::Avg | pool::Max | pool::None
+template <class Scalar, int Depth = 3, int Width = 128, class Norm = norm::Instance,
+          class Pool = pool::Avg>
+class ConvNet {
+  static_assert(std::is_floating_point<Scalar>::value, "ConvNet: Scalar must be float or double");
+  static_assert(Depth == Dynamic || Depth > 0, "ConvNet: Depth must be positive or Dynamic");
+  static_assert(Width == Dynamic || Width > 0, "ConvNet: Width must be positive or Dynamic");
+  static_assert(std::is_same<Norm, norm::Instance>::value || std::is_same<Norm, norm::Batch>::value ||
+                    std::is_same<Norm, norm::None>::value,
+                "ConvNet: Norm must be norm::Instance, norm::Batch or norm::None");
+  static_assert(std::is_same<Pool, pool::Avg>::value || std::is_same<Pool, pool::Max>::value ||
+                    std::is_same<Pool, pool::None>::value,
+                "ConvNet: Pool must be pool::Avg, pool::Max or pool::None");
+
+ public:
+  using scalar_type = Scalar;
+  using ParamVector = Vector<Scalar>;
+  static constexpr bool kHasNorm = !std::is_same<Norm, norm::None>::value;
+  static constexpr bool kHasPool = !std::is_same<Pool, pool::None>::value;
+
+  /// Views into the network's cache, valid until the next pass.
+  struct Outputs {
+    ConstView<Scalar> logits;     ///< [N, classes, 1, 1]
+    ConstView<Scalar> embedding;  ///< [N, features, 1, 1]
+  };
+
+  explicit ConvNet(const ConvNetConfig& config = {});
+
+  const ConvNetConfig& config() const { return config_; }
+  Index depth() const { return config_.net_depth; }
+  Index net_width() const { return config_.net_width; }
+  Index classes() const { return config_.classes; }
+  Index num_params() const { return layout_.size(); }
+  const ParamLayout& layout() const { return layout_; }
+  Shape input_shape(Index batch) const {
+    return {batch, config_.channels, config_.height, config_.width};
+  }
+  Index embedding_size() const { return embedding_size_; }
+
+  /// Fresh parameters with PyTorch's default initialisation; the same seed gives the same
+  /// parameters on any thread count.
+  ParamVector init_params(std::uint64_t seed) const;
+
+  Outputs forward(const Scalar* theta, ConstView<Scalar> x);
+  Outputs forward(const ParamVector& theta, ConstView<Scalar> x) {
+    check_params(theta, "ConvNet::forward");
+    return forward(theta.data(), x);
+  }
+  Outputs tangent(const Scalar* theta, const Scalar* theta_dot, ConstView<Scalar> x_dot = {});
+  void backward(const Scalar* theta, ConstView<Scalar> g_logits, ConstView<Scalar> g_embedding,
+                Scalar* g_theta, MutableView<Scalar> g_x = {});
+  void backward_tangent(const Scalar* theta, const Scalar* theta_dot, ConstView<Scalar> g_logits,
+                        ConstView<Scalar> g_logits_dot, ConstView<Scalar> g_embedding,
+                        ConstView<Scalar> g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
+                        MutableView<Scalar> g_x = {}, MutableView<Scalar> g_x_dot = {});
+
+ private:
+  using PoolLayer = std::conditional_t<std::is_same<Pool, pool::Max>::value, MaxPool<Scalar>,
+                                       AvgPool<Scalar>>;
+  struct Block {
+    Conv2d<Scalar> conv;
+    Normalization<Scalar> norm;
+    PoolLayer pool;
+    Index conv_offset = 0, norm_offset = 0;
+    Tensor<Scalar> conv_out, norm_out, relu_out, pool_out;  // forward activations
+    Tensor<Scalar> conv_dot, norm_dot, relu_dot, pool_dot;  // their tangents
+  };
+
+  void check_params(const ParamVector& theta, const char* what) const {
+    DISTILL_CHECK(theta.size() == num_params(), what << ": parameter vector has " << theta.size()
+                                                     << " values, the network has " << num_params());
+  }
+  const Tensor<Scalar>& relu_in(const Block& b) const { return kHasNorm ? b.norm_out : b.conv_out; }
+  const Tensor<Scalar>& block_out(const Block& b) const { return kHasPool ? b.pool_out : b.relu_out; }
+  ConstView<Scalar> block_in(Index d) const {
+    return d == 0 ? input_.cview() : block_out(blocks_[d - 1]).cview();
+  }
+  ConstView<Scalar> relu_in_dot(const Block& b) const {
+    return kHasNorm ? b.norm_dot.cview() : b.conv_dot.cview();
+  }
+  ConstView<Scalar> block_out_dot(const Block& b) const {
+    return kHasPool ? b.pool_dot.cview() : b.relu_dot.cview();
+  }
+  ConstView<Scalar> block_in_dot(Index d) const {
+    if (d > 0) return block_out_dot(blocks_[d - 1]);
+    return has_input_dot_ ? input_dot_.cview() : ConstView<Scalar>{};
+  }
+  ConstView<Scalar> embedding_view() const { return Flatten::forward(block_out(blocks_.back()).cview()); }
+  ConstView<Scalar> embedding_dot_view() const { return Flatten::forward(block_out_dot(blocks_.back())); }
+
+  /// How init_params fills each layout entry: U(±1/√fan_in) when fan_in > 0, else `value`.
+  struct InitRule {
+    Index fan_in;
+    Scalar value;
+  };
+  void add_param(std::string name, std::vector<Index> shape, InitRule rule, Index* offset) {
+    const Index o = layout_.add(std::move(name), std::move(shape));
+    if (offset) *offset = o;
+    init_rules_.push_back(rule);
+  }
+
+  ConvNetConfig config_;
+  ParamLayout layout_;
+  std::vector<InitRule> init_rules_;
+  std::vector<Block> blocks_;
+  Linear<Scalar> classifier_;
+  Index classifier_offset_ = 0, embedding_size_ = 0;
+  Relu<Scalar> relu_;
+
+  Tensor<Scalar> input_, input_dot_, logits_, logits_dot_;
+  bool has_forward_ = false, has_tangent_ = false, has_input_dot_ = false;
+  Tensor<Scalar> grad_[2], grad_dot_[2];  // ping-pong buffers of the reverse sweep
+};
+
+/// ConvNet-3 of width 128 with instance norm and average pooling: the reference network.
+template <class Scalar>
+using ConvNet3 = ConvNet<Scalar, 3, 128, norm::Instance, pool::Avg>;
+
+}  // namespace distill
+
+#include "distill/nn/conv_net_impl.hpp"
+
+#endif  // DISTILL_NN_CONV_NET_HPP
