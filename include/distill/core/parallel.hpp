@@ -40,14 +40,19 @@ inline int thread_index() {
 #endif
 }
 
+/// Below this many elementary operations a loop runs on the calling thread: starting a
+/// parallel region and its barrier costs more than the work.
+inline constexpr Index kParallelGrain = Index(1) << 15;
+
 /// Runs f(i) for i in [0, n) across threads with a static schedule, so item i always lands on
-/// the same thread for a given thread count. The first exception thrown by any f is rethrown
-/// on the calling thread after the loop (exceptions must not cross an OpenMP region).
+/// the same thread for a given thread count. `cost` estimates the operations of one item; small
+/// loops (n·cost below kParallelGrain) run serially. The first exception thrown by any f is
+/// rethrown on the calling thread after the loop (exceptions must not cross an OpenMP region).
 template <class F>
-void parallel_for(Index n, F&& f) {
+void parallel_for(Index n, F&& f, Index cost = kParallelGrain) {
   if (n <= 0) return;
 #ifdef _OPENMP
-  if (n == 1 || omp_in_parallel()) {
+  if (n == 1 || n * cost < kParallelGrain || omp_in_parallel()) {
     for (Index i = 0; i < n; ++i) f(i);
     return;
   }
@@ -64,6 +69,7 @@ void parallel_for(Index n, F&& f) {
   }
   if (failure) std::rethrow_exception(failure);
 #else
+  (void)cost;
   for (Index i = 0; i < n; ++i) f(i);
 #endif
 }

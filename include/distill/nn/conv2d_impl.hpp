@@ -56,7 +56,8 @@ template <class F>
 void Conv2d<Scalar>::for_each_chunk(Index n, Index patches, F&& f) {
   prepare_workspaces();
   const Index chunks = chunk_count(n, patches);
-  parallel_for(chunks, [&](Index i) { f(chunk(n, chunks, i), work_.local()); });
+  const Index gemm_cost = patches * std::max<Index>(1, n / chunks) * in_ * k_ * k_ * out_;
+  parallel_for(chunks, [&](Index i) { f(chunk(n, chunks, i), work_.local()); }, gemm_cost);
 }
 
 template <class Scalar>

@@ -60,7 +60,7 @@ void Normalization<Scalar>::forward(ConstView<Scalar> x, const Scalar* w, Mutabl
       Scalar* q = y.data() + off;
       for (Index i = 0; i < m; ++i) q[i] = p[i] * scale + shift;
     }
-  });
+  }, 4 * nb * m);
 }
 
 template <class Scalar>
@@ -108,7 +108,7 @@ void Normalization<Scalar>::tangent(ConstView<Scalar> x, ConstView<Scalar> x_dot
         q[i] = static_cast<Scalar>(gamma_dot * xhat + gamma * xhat_dot + beta_dot);
       }
     }
-  });
+  }, 4 * nb * m);
 }
 
 template <class Scalar>
@@ -153,7 +153,7 @@ void Normalization<Scalar>::backward(ConstView<Scalar> x, const Scalar* w, Const
       Scalar* r = gx.data() + off;
       for (Index i = 0; i < m; ++i) r[i] = A * q[i] + B * p[i] + C;
     }
-  });
+  }, 4 * nb * m);
   if (gw) {
     reduce_channels(s, partial_a_, gw);
     reduce_channels(s, partial_b_, gw + channels_);
@@ -230,7 +230,7 @@ void Normalization<Scalar>::backward_tangent(ConstView<Scalar> x, ConstView<Scal
             gx * sd / sigma);
       }
     }
-  });
+  }, 4 * nb * m);
   if (gw_dot) {
     reduce_channels(s, partial_a_, gw_dot);
     reduce_channels(s, partial_b_, gw_dot + channels_);

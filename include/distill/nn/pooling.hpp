@@ -53,7 +53,7 @@ class AvgPool {
             for (Index j = 0; j < k_; ++j) s += in[(oh * k_ + i) * si.w + ow * k_ + j];
           out[oh * so.w + ow] = s * scale;
         }
-    });
+    }, si.plane());
   }
   void unpool(ConstView<Scalar> gy, MutableView<Scalar> gx) const {
     const Shape si = gx.shape(), so = gy.shape();
@@ -68,7 +68,7 @@ class AvgPool {
           for (Index i = 0; i < k_; ++i)
             for (Index j = 0; j < k_; ++j) in[(oh * k_ + i) * si.w + ow * k_ + j] = v;
         }
-    });
+    }, si.plane());
   }
 
   Index k_;
@@ -106,7 +106,7 @@ class MaxPool {
           out[oh * so.w + ow] = in[best];
           arg[oh * so.w + ow] = static_cast<std::int32_t>(best);
         }
-    });
+    }, si.plane());
   }
   void tangent(ConstView<Scalar> x_dot, MutableView<Scalar> y_dot) const {
     check_cached(x_dot.shape(), "MaxPool::tangent");
@@ -117,7 +117,7 @@ class MaxPool {
       const std::int32_t* arg = argmax_.data() + plane * so.plane();
       Scalar* out = y_dot.data() + plane * so.plane();
       for (Index i = 0; i < so.plane(); ++i) out[i] = in[arg[i]];
-    });
+    }, si.plane());
   }
   void backward(ConstView<Scalar> gy, MutableView<Scalar> gx) const {
     check_cached(gx.shape(), "MaxPool::backward");
@@ -129,7 +129,7 @@ class MaxPool {
       const Scalar* out = gy.data() + plane * so.plane();
       std::fill(in, in + si.plane(), Scalar(0));
       for (Index i = 0; i < so.plane(); ++i) in[arg[i]] += out[i];
-    });
+    }, si.plane());
   }
   /// Piecewise linear: the routing is fixed by the forward arg-max, so ġx = route(ġy).
   void backward_tangent(ConstView<Scalar> gy_dot, MutableView<Scalar> gx_dot) const {

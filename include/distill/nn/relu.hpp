@@ -47,7 +47,7 @@ class Relu {
       const Scalar* a = in.data();
       Scalar* o = out.data();
       for (Index i = begin; i < end; ++i) o[i] = m[i] > Scalar(0) ? a[i] : Scalar(0);
-    });
+    }, block);
   }
 };
 
