@@ -6,7 +6,7 @@
 
 namespace distill {
 
-/// Results of hessian_vector_product, all for the cross-entropy ℓ(θ; x, y) of one batch.
+/// Workspace of hessian_vector_product (the logits gradient and its tangent), reused across calls.
 template <class Scalar>
 struct HessianVectorWork {
   Tensor<Scalar> g_logits, g_logits_dot;
