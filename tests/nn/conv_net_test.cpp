@@ -199,3 +199,29 @@ TEST_CASE("ConvNet: learns a small separable problem", "[nn][conv_net][cpu]") {
   INFO("training accuracy " << acc);
   CHECK(acc >= 0.95);
 }
+
+TEST_CASE("ConvNet: inference mode uses batch-norm running statistics", "[nn][conv_net][cpu]") {
+  ConvNet<double, 2, 4, norm::Batch, pool::Avg> net({2, 8, 8, 3});
+  const auto theta = net.init_params(2);
+  Tensor<double> x(net.input_shape(6));
+  const Vec xv = test::random_vec(x.size(), 3);
+  std::copy(xv.begin(), xv.end(), x.data());
+  const auto train_logits = net.forward(theta, x).logits;
+  const Vec a(train_logits.data(), train_logits.data() + train_logits.size());
+  net.set_training(false);
+  CHECK_FALSE(net.training());
+  const auto eval_logits = net.forward(theta, x).logits;
+  const Vec b(eval_logits.data(), eval_logits.data() + eval_logits.size());
+  CHECK(test::relative_error(a, b) > 1e-3);  // running stats after one step differ from batch stats
+  // Inference mode keeps no cache for the reverse passes.
+  Tensor<double> gz(Shape(6, 3), 1.0);
+  CHECK_THROWS_WITH(net.backward(theta.data(), gz, {}, nullptr), Catch::Contains("call forward first"));
+  // Instance norm has no running statistics: both modes agree.
+  ConvNet<double, 2, 4> inet({2, 8, 8, 3});
+  const auto t2 = inet.init_params(2);
+  const auto l1 = inet.forward(t2, x).logits;
+  const Vec c(l1.data(), l1.data() + l1.size());
+  inet.set_training(false);
+  const auto l2 = inet.forward(t2, x).logits;
+  CHECK(test::relative_error(c, Vec(l2.data(), l2.data() + l2.size())) == 0.0);
+}

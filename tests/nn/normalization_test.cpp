@@ -104,3 +104,30 @@ TEST_CASE("Normalization: misuse is reported", "[nn][normalization][cpu]") {
   Tensor<float> x4(Shape(2, 4, 4, 4)), y4(Shape(2, 4, 4, 4));
   CHECK_THROWS_WITH(norm.backward(x4, w.data(), y4, y4, nullptr), Catch::Contains("call forward"));
 }
+
+TEST_CASE("BatchNorm: running statistics and inference mode follow PyTorch", "[nn][normalization][cpu]") {
+  const Shape s(4, 2, 3, 3);
+  BatchNorm<double> norm(2);
+  std::vector<double> w = {1.5, 0.5, 0.25, -1.0};
+  Vec y(s.size());
+  Vec x = test::random_vec(s.size(), 9, 2.0);
+  for (Index i = 0; i < s.size(); ++i) x[i] += 3.0;  // mean ≈ 3
+  norm.forward({x.data(), s}, w.data(), {y.data(), s});
+  // One update from (0, 1) with momentum 0.1 and the unbiased batch variance.
+  for (Index c = 0; c < 2; ++c) {
+    double m = 0, v = 0;
+    for (Index n = 0; n < 4; ++n)
+      for (Index i = 0; i < 9; ++i) m += x[(n * 2 + c) * 9 + i] / 36;
+    for (Index n = 0; n < 4; ++n)
+      for (Index i = 0; i < 9; ++i) v += std::pow(x[(n * 2 + c) * 9 + i] - m, 2) / 35;
+    CHECK_THAT(norm.running_mean()[c], Catch::Matchers::WithinRel(0.1 * m, 1e-12));
+    CHECK_THAT(norm.running_var()[c], Catch::Matchers::WithinRel(0.9 + 0.1 * v, 1e-12));
+  }
+  norm.set_training(false);
+  norm.forward({x.data(), s}, w.data(), {y.data(), s});
+  const double rm = norm.running_mean()[1], rv = norm.running_var()[1];
+  CHECK_THAT(y[9], Catch::Matchers::WithinRel(w[1] * (x[9] - rm) / std::sqrt(rv + 1e-5) + w[3], 1e-12));
+  Vec g(s.size());
+  CHECK_THROWS_WITH(norm.backward({x.data(), s}, w.data(), {y.data(), s}, {g.data(), s}, nullptr),
+                    Catch::Contains("call forward on this input first"));
+}

@@ -115,6 +115,19 @@ class ConvNet {
   }
   Index embedding_size() const { return embedding_size_; }
 
+  /// Training mode (the default) normalises batch-norm layers with batch statistics and
+  /// updates their running statistics; inference mode uses the running statistics (PyTorch's
+  /// model.train() / model.eval()) and supports forward only. Other norms ignore the mode.
+  void set_training(bool training) {
+    for (auto& b : blocks_) b.norm.set_training(training);
+    training_ = training;
+  }
+  bool training() const { return training_; }
+  /// Forgets batch-norm running statistics (call when starting from fresh parameters).
+  void reset_running_stats() {
+    for (auto& b : blocks_) b.norm.reset_running_stats();
+  }
+
   /// Fresh parameters with PyTorch's default initialisation; the same seed gives the same
   /// parameters on any thread count.
   ParamVector init_params(std::uint64_t seed) const;
@@ -186,7 +199,7 @@ class ConvNet {
   Relu<Scalar> relu_;
 
   Tensor<Scalar> input_, input_dot_, logits_, logits_dot_;
-  bool has_forward_ = false, has_tangent_ = false, has_input_dot_ = false;
+  bool has_forward_ = false, has_tangent_ = false, has_input_dot_ = false, training_ = true;
   Tensor<Scalar> grad_[2], grad_dot_[2];  // ping-pong buffers of the reverse sweep
 };
 

@@ -115,7 +115,8 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::forward(const Scalar* theta, ConstVie
   const ConstView<Scalar> emb = embedding_view();
   logits_.resize(classifier_.output_shape(emb.shape()));
   classifier_.forward(emb, theta + classifier_offset_, logits_);
-  has_forward_ = true;
+  // Inference-mode batch norm keeps no cache for the other passes.
+  has_forward_ = training_ || !std::is_same<Norm, norm::Batch>::value;
   has_tangent_ = false;
   return {logits_.cview(), emb};
 }

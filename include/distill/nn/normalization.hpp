@@ -49,6 +49,19 @@ class Normalization {
   const std::vector<double>& mean() const { return mean_; }
   const std::vector<double>& sigma() const { return sigma_; }
 
+  /// Batch norm keeps running statistics as PyTorch does (momentum 0.1, unbiased variance),
+  /// updated by every training-mode forward. In inference mode (training == false) its
+  /// forward normalises with them and the other passes are unavailable. Instance norm has no
+  /// running statistics and behaves the same in both modes.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+  const std::vector<double>& running_mean() const { return running_mean_; }
+  const std::vector<double>& running_var() const { return running_var_; }
+  void reset_running_stats() {
+    running_mean_.assign(static_cast<std::size_t>(channels_), 0.0);
+    running_var_.assign(static_cast<std::size_t>(channels_), 1.0);
+  }
+
  private:
   Index group_count(const Shape& s) const { return groups_ == NormGroups::kInstance ? s.n * s.c : s.c; }
   Index channel_of(const Shape& s, Index g) const {
@@ -62,9 +75,14 @@ class Normalization {
   void check(const Shape& in, const char* what) const;
   void reduce_channels(const Shape& s, const std::vector<double>& per_group, Scalar* out) const;
 
+  void forward_inference(ConstView<Scalar> x, const Scalar* w, MutableView<Scalar> y) const;
+  void update_running_stats(const Shape& s);
+
   Index channels_ = 0;
   NormGroups groups_ = NormGroups::kInstance;
   double eps_ = 1e-5;
+  bool training_ = true;
+  std::vector<double> running_mean_, running_var_;
   Shape shape_{};
   std::vector<double> mean_, sigma_;          // forward cache
   std::vector<double> mean_x_dot_, sigma_dot_;  // tangent cache

@@ -27,6 +27,12 @@ template <class Scalar>
 void Normalization<Scalar>::forward(ConstView<Scalar> x, const Scalar* w, MutableView<Scalar> y) {
   check(x.shape(), "Normalization::forward");
   check_shape(x.shape(), y.shape(), "Normalization::forward output");
+  if (groups_ == NormGroups::kBatch && !training_) {
+    shape_ = Shape{};  // the other passes need training-mode statistics
+    mean_.clear();
+    forward_inference(x, w, y);
+    return;
+  }
   const Shape s = x.shape();
   shape_ = s;
   const Index groups = group_count(s), nb = blocks(s), m = s.plane();
@@ -61,6 +67,37 @@ void Normalization<Scalar>::forward(ConstView<Scalar> x, const Scalar* w, Mutabl
       for (Index i = 0; i < m; ++i) q[i] = p[i] * scale + shift;
     }
   }, 4 * nb * m);
+  if (groups_ == NormGroups::kBatch) update_running_stats(s);
+}
+
+template <class Scalar>
+void Normalization<Scalar>::update_running_stats(const Shape& s) {
+  if (static_cast<Index>(running_mean_.size()) != channels_) reset_running_stats();
+  const double momentum = 0.1, count = double(s.n * s.plane());
+  const double unbias = count > 1 ? count / (count - 1) : 1.0;
+  for (Index c = 0; c < channels_; ++c) {
+    const double var = sigma_[c] * sigma_[c] - eps_;
+    running_mean_[c] = (1 - momentum) * running_mean_[c] + momentum * mean_[c];
+    running_var_[c] = (1 - momentum) * running_var_[c] + momentum * var * unbias;
+  }
+}
+
+template <class Scalar>
+void Normalization<Scalar>::forward_inference(ConstView<Scalar> x, const Scalar* w,
+                                              MutableView<Scalar> y) const {
+  DISTILL_CHECK(static_cast<Index>(running_mean_.size()) == channels_,
+                "Normalization::forward: inference mode needs running statistics; run a "
+                "training-mode forward first");
+  const Shape s = x.shape();
+  parallel_for(s.n * s.c, [&](Index plane) {
+    const Index c = plane % s.c;
+    const double inv = 1.0 / std::sqrt(running_var_[c] + eps_);
+    const Scalar scale = static_cast<Scalar>(w[c] * inv);
+    const Scalar shift = static_cast<Scalar>(w[channels_ + c] - w[c] * running_mean_[c] * inv);
+    const Scalar* p = x.data() + plane * s.plane();
+    Scalar* q = y.data() + plane * s.plane();
+    for (Index i = 0; i < s.plane(); ++i) q[i] = p[i] * scale + shift;
+  }, s.plane());
 }
 
 template <class Scalar>
