@@ -1,0 +1,68 @@
+#include <catch2/catch.hpp>
+
+#include "distill/nn/conv_net.hpp"
+#include "distill/train/trainer.hpp"
+
+using namespace distill;
+
+namespace {
+
+// Four classes of 3×8×8 images with a bright square in quadrant k, plus noise.
+void make_quadrants(Index n, std::uint64_t seed, Tensor<float>& x, std::vector<int>& labels) {
+  x.resize(Shape(n, 3, 8, 8));
+  labels.resize(static_cast<std::size_t>(n));
+  Rng rng(seed);
+  for (Index i = 0; i < n; ++i) {
+    labels[i] = int(rng.below(4));
+    const Index qh = (labels[i] / 2) * 4, qw = (labels[i] % 2) * 4;
+    for (Index c = 0; c < 3; ++c)
+      for (Index h = 0; h < 8; ++h)
+        for (Index w = 0; w < 8; ++w)
+          x(i, c, h, w) = float(0.5 * rng.normal() + ((h >= qh && h < qh + 4 && w >= qw && w < qw + 4) ? 1 : 0));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("random_permutation is a reproducible permutation", "[train][trainer]") {
+  auto p = random_permutation(100, 3, 1);
+  CHECK(p == random_permutation(100, 3, 1));
+  CHECK(p != random_permutation(100, 3, 2));
+  std::sort(p.begin(), p.end());
+  for (Index i = 0; i < 100; ++i) CHECK(p[i] == i);
+}
+
+TEST_CASE("train_network learns, generalises and is reproducible", "[train][trainer]") {
+  Tensor<float> x, xt;
+  std::vector<int> y, yt;
+  make_quadrants(200, 1, x, y);
+  make_quadrants(100, 2, xt, yt);
+  ConvNet<float, 2, 8> net({3, 8, 8, 4});
+  TrainConfig cfg;
+  cfg.epochs = 10;
+  cfg.batch = 32;  // 200 = 6·32 + 8: the last partial batch is used
+  cfg.lr = 0.05;
+  cfg.momentum = 0.9;
+  cfg.weight_decay = 5e-4;
+  cfg.decay_at_midpoint = true;
+  cfg.seed = 4;
+  auto theta = net.init_params(1);
+  std::vector<EpochStats> stats;
+  train_network(net, theta, x.cview(), Labels<float>{&y, {}}, cfg, no_augment(),
+                [&](const EpochStats& s) { stats.push_back(s); });
+  REQUIRE(stats.size() == 10);
+  CHECK(stats.back().loss < stats.front().loss);
+  CHECK(test_accuracy(net, theta, xt.cview(), yt) >= 0.95);
+  auto again = net.init_params(1);
+  train_network(net, again, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  CHECK(again == theta);
+
+  // Soft labels: logits that put almost all mass on the true class train as well.
+  Tensor<float> u(Shape(200, 4), -5.f);
+  for (Index i = 0; i < 200; ++i) u(i, y[i], 0, 0) = 5.f;
+  auto soft = net.init_params(1);
+  train_network(net, soft, x.cview(), Labels<float>{nullptr, u.cview()}, cfg, no_augment());
+  CHECK(test_accuracy(net, soft, xt.cview(), yt) >= 0.95);
+  CHECK_THROWS_WITH(train_network(net, soft, x.cview(), Labels<float>{&yt, {}}, cfg, no_augment()),
+                    Catch::Contains("100 labels for 200 images"));
+}
