@@ -1,0 +1,99 @@
+#ifndef DISTILL_TRAIN_EVALUATE_HPP
+#define DISTILL_TRAIN_EVALUATE_HPP
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "distill/data/dataset.hpp"
+#include "distill/nn/arch.hpp"
+#include "distill/train/trainer.hpp"
+
+namespace distill {
+
+/// The evaluation protocol of the distillation papers (MTT `evaluate_synset`): fresh networks
+/// trained on a (synthetic) set with SGD momentum 0.9, weight decay 5e-4, batch 256, lr = the
+/// set's learned step size, `epochs` epochs with the lr ×0.1 at the midpoint, DSA on every
+/// batch, then top-1 test accuracy; mean ± std (population, as numpy.std) over `runs` networks.
+struct EvalConfig {
+  std::string arch = "ConvNet";
+  Index runs = 5;
+  Index epochs = 1000;
+  Index batch = 256;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::uint64_t seed = 0;
+};
+
+struct EvalResult {
+  std::vector<double> accuracies;  ///< per run, in [0, 1]
+  double mean = 0, std = 0;
+};
+
+inline EvalResult summarize_runs(std::vector<double> accuracies) {
+  EvalResult r;
+  r.accuracies = std::move(accuracies);
+  const double n = double(r.accuracies.size());
+  for (double a : r.accuracies) r.mean += a / n;
+  for (double a : r.accuracies) r.std += (a - r.mean) * (a - r.mean) / n;
+  r.std = std::sqrt(r.std);
+  return r;
+}
+
+/// Trains cfg.runs fresh networks of architecture cfg.arch on (images, labels) and tests each on
+/// `test`. Run r initialises with seed (cfg.seed, r) and draws its batches and augmentations
+/// from the same, so every run is reproducible on its own. `on_run(r, accuracy)` is optional.
+template <class Scalar, class Augment>
+EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const Labels<Scalar>& labels,
+                        Index classes, const Dataset<Scalar>& test, const Augment* augment,
+                        const std::function<void(Index, double)>& on_run = {}) {
+  DISTILL_CHECK(cfg.runs > 0, "evaluate: runs must be positive, got " << cfg.runs);
+  const Shape s = images.shape();
+  DISTILL_CHECK(test.channels() == s.c && test.height() == s.h && test.width() == s.w,
+                "evaluate: test images " << test.images.shape() << " do not match the set " << s);
+  const ArchSpec arch = parse_arch(cfg.arch);
+  std::vector<double> acc;
+  for (Index r = 0; r < cfg.runs; ++r) {
+    const double a = visit_conv_net<Scalar>(arch, ConvNetConfig{s.c, s.h, s.w, classes}, [&](auto& net) {
+      const std::uint64_t seed = cfg.seed * 7919ull + std::uint64_t(r);
+      auto theta = net.init_params(seed);
+      TrainConfig tc;
+      tc.epochs = cfg.epochs;
+      tc.batch = cfg.batch;
+      tc.lr = cfg.lr;
+      tc.momentum = cfg.momentum;
+      tc.weight_decay = cfg.weight_decay;
+      tc.decay_at_midpoint = true;
+      tc.seed = seed;
+      train_network(net, theta, images, labels, tc, augment);
+      return test_accuracy(net, theta, test.images.cview(), test.labels);
+    });
+    acc.push_back(a);
+    if (on_run) on_run(r, a);
+  }
+  return summarize_runs(std::move(acc));
+}
+
+/// `per_class` random samples of every class, drawn from (seed, stream), class-major order.
+template <class Scalar>
+std::vector<Index> random_per_class(const Dataset<Scalar>& data, Index per_class, std::uint64_t seed,
+                                    std::uint64_t stream = 0) {
+  const auto by_class = data.indices_by_class();
+  std::vector<Index> picked;
+  for (Index c = 0; c < data.classes; ++c) {
+    const auto& pool = by_class[c];
+    DISTILL_CHECK(static_cast<Index>(pool.size()) >= per_class,
+                  "class " << c << " has " << pool.size() << " images, fewer than the " << per_class
+                           << " requested per class");
+    const auto order = random_permutation(static_cast<Index>(pool.size()), seed,
+                                          stream * 1000 + static_cast<std::uint64_t>(c));
+    for (Index j = 0; j < per_class; ++j) picked.push_back(pool[order[j]]);
+  }
+  return picked;
+}
+
+}  // namespace distill
+
+#endif  // DISTILL_TRAIN_EVALUATE_HPP

@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "distill/train/evaluate.hpp"
+
+using namespace distill;
+
+namespace {
+
+Dataset<float> quadrants(Index n, std::uint64_t seed) {
+  Dataset<float> d;
+  d.classes = 4;
+  d.images.resize(Shape(n, 3, 8, 8));
+  d.labels.resize(static_cast<std::size_t>(n));
+  Rng rng(seed);
+  for (Index i = 0; i < n; ++i) {
+    d.labels[i] = int(i % 4);
+    const Index qh = (d.labels[i] / 2) * 4, qw = (d.labels[i] % 2) * 4;
+    for (Index c = 0; c < 3; ++c)
+      for (Index h = 0; h < 8; ++h)
+        for (Index w = 0; w < 8; ++w)
+          d.images(i, c, h, w) =
+              float(0.5 * rng.normal() + ((h >= qh && h < qh + 4 && w >= qw && w < qw + 4) ? 1 : 0));
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("summarize_runs gives mean and population std", "[train][evaluate]") {
+  const auto r = summarize_runs({0.1, 0.3});
+  CHECK_THAT(r.mean, Catch::Matchers::WithinAbs(0.2, 1e-15));
+  CHECK_THAT(r.std, Catch::Matchers::WithinAbs(0.1, 1e-15));
+}
+
+TEST_CASE("random_per_class picks distinct samples of each class", "[train][evaluate]") {
+  const auto d = quadrants(40, 1);
+  const auto idx = random_per_class(d, 3, 7);
+  REQUIRE(idx.size() == 12);
+  std::set<Index> distinct(idx.begin(), idx.end());
+  CHECK(distinct.size() == 12);
+  for (Index j = 0; j < 12; ++j) CHECK(d.labels[idx[j]] == int(j / 3));
+  CHECK(idx == random_per_class(d, 3, 7));
+  CHECK(idx != random_per_class(d, 3, 7, 1));
+  CHECK_THROWS_WITH(random_per_class(d, 11, 7), Catch::Contains("fewer than the 11 requested"));
+}
+
+TEST_CASE("evaluate_set trains fresh networks on a small set and tests them", "[train][evaluate]") {
+  const auto train = quadrants(200, 2), test = quadrants(100, 3);
+  const auto idx = random_per_class(train, 5, 1);
+  Tensor<float> x;
+  gather_samples(train.images.cview(), idx, 0, Index(idx.size()), x);
+  std::vector<int> y;
+  for (Index i : idx) y.push_back(train.labels[i]);
+  EvalConfig cfg;
+  cfg.arch = "ConvNetD2W8";
+  cfg.runs = 3;
+  cfg.epochs = 60;
+  cfg.lr = 0.01;
+  std::vector<double> seen;
+  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, no_augment(),
+                              [&](Index, double a) { seen.push_back(a); });
+  REQUIRE(r.accuracies.size() == 3);
+  CHECK(seen == r.accuracies);
+  CHECK(r.mean >= 0.9);  // 5 images per class suffice for this problem
+  const auto again = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, no_augment());
+  CHECK(again.accuracies == r.accuracies);
+}
