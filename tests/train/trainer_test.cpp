@@ -66,3 +66,27 @@ TEST_CASE("train_network learns, generalises and is reproducible", "[train][trai
   CHECK_THROWS_WITH(train_network(net, soft, x.cview(), Labels<float>{&yt, {}}, cfg, no_augment()),
                     Catch::Contains("100 labels for 200 images"));
 }
+
+TEST_CASE("train_network resumed at an epoch reproduces the uninterrupted run", "[train][trainer]") {
+  Tensor<float> x;
+  std::vector<int> y;
+  make_quadrants(64, 5, x, y);
+  ConvNet<float, 2, 8> net({3, 8, 8, 4});
+  TrainConfig cfg;
+  cfg.epochs = 4;
+  cfg.batch = 16;
+  cfg.lr = 0.01;
+  cfg.seed = 9;
+  auto full = net.init_params(1);
+  train_network(net, full, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  auto part = net.init_params(1);
+  cfg.epochs = 2;
+  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  cfg.epochs = 4;
+  cfg.first_epoch = 2;
+  std::vector<Index> epochs;
+  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, no_augment(),
+                [&](const EpochStats& s) { epochs.push_back(s.epoch); });
+  CHECK(epochs == std::vector<Index>{3, 4});
+  CHECK(part == full);
+}

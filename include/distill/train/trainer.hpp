@@ -25,7 +25,8 @@ struct Labels {
 /// Minibatch SGD settings. With `halve_at_midpoint` the learning rate is multiplied by 0.1 once
 /// half the epochs are done (the evaluation protocol's schedule).
 struct TrainConfig {
-  Index epochs = 1;
+  Index epochs = 1;       ///< total epochs of the schedule
+  Index first_epoch = 0;  ///< 0-based epoch to start from (resuming: earlier epochs are done)
   Index batch = 256;
   double lr = 0.01;
   double momentum = 0.0;
@@ -74,6 +75,9 @@ void gather_samples(ConstView<Scalar> src, const std::vector<Index>& index, Inde
 /// null) applied to every batch with a draw seeded by (seed, epoch, batch), as the reference
 /// evaluation and expert code do. Augment needs `draw(n, c, h, w, seed)` and
 /// `forward(draw, x, y)`. `on_epoch` (may be empty) sees each epoch's mean loss and accuracy.
+/// Every epoch depends only on θ and (seed, epoch), so a run stopped after epoch e and resumed
+/// with first_epoch = e reproduces the uninterrupted one when the optimiser has no state
+/// (momentum 0, as for expert trajectories).
 template <class Net, class Augment, class Scalar = typename Net::scalar_type>
 void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, const Labels<Scalar>& labels,
                    const TrainConfig& cfg, const Augment* augment,
@@ -96,8 +100,8 @@ void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, co
   Tensor<Scalar> xb, xa, gz, ub;
   std::vector<int> yb;
   const Index k = net.classes();
-  for (Index epoch = 0; epoch < cfg.epochs; ++epoch) {
-    if (cfg.decay_at_midpoint && epoch == cfg.epochs / 2) sgd.set_lr(Scalar(cfg.lr * 0.1));
+  for (Index epoch = cfg.first_epoch; epoch < cfg.epochs; ++epoch) {
+    if (cfg.decay_at_midpoint && epoch >= cfg.epochs / 2) sgd.set_lr(Scalar(cfg.lr * 0.1));
     const auto order = random_permutation(n, cfg.seed, static_cast<std::uint64_t>(epoch));
     double loss_sum = 0, correct = 0;
     for (Index first = 0, b = 0; first < n; first += cfg.batch, ++b) {
