@@ -1,0 +1,242 @@
+#ifndef DISTILL_AUGMENT_ZCA_HPP
+#define DISTILL_AUGMENT_ZCA_HPP
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "distill/core/error.hpp"
+#include "distill/core/parallel.hpp"
+#include "distill/core/tensor.hpp"
+
+namespace distill {
+
+/// ZCA whitening as MTT does it through kornia.enhance.ZCAWhitening(eps, compute_inv=True)
+/// (trajectory-matching.md §1.2). Each image [C, H, W] is one row x of length D = C·H·W,
+/// flattened in C, H, W order as torch.flatten does. Fitted on a set X (N×D):
+///   μ = mean of the rows;  Σ = (X − μ)ᵀ(X − μ)/(N − 1);  Σ = U·diag(S)·Uᵀ;
+///   T = U·diag((S + ε)^−½)·Uᵀ;  T⁻¹ = U·diag((S + ε)^½)·Uᵀ;
+///   apply: x ← (x − μ)·T;  invert: y ← y·T⁻¹ + μ.
+/// The fit runs in double whatever Scalar is; the parameters are then kept in Scalar, the type
+/// the images are transformed in (kornia keeps them in float32 too). With ε > 0 the whitened
+/// training set has covariance U·diag(S/(S + ε))·Uᵀ, not the identity: ε damps the directions of
+/// small variance, which is the point for images.
+template <class Scalar>
+class ZcaWhitening {
+ public:
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using VectorS = Vector<Scalar>;
+
+  /// An unfitted transform; apply and invert throw until fit or from_parameters.
+  ZcaWhitening() = default;
+  /// Fits on `images` (see fit).
+  explicit ZcaWhitening(ConstView<Scalar> images, double eps = 0.1) { fit(images, eps); }
+
+  /// Rebuilds a transform from stored parameters (mean [D], transform and inverse D×D, in the
+  /// row convention y = (x − μ)·T). An empty (0×0) inverse is recomputed from the transform.
+  /// `eps` is kept as a record only; the matrices define the map.
+  static ZcaWhitening from_parameters(VectorS mean, Matrix transform, Matrix inverse, double eps);
+
+  /// Fits μ, T and T⁻¹ on `images` ([N, C, H, W], N ≥ 2), usually the whole training set.
+  /// Σ is accumulated in double over chunks of samples, so the N×D set is never copied whole;
+  /// eigenvalues below zero from rounding are clamped to zero (kornia's SVD returns |λ|).
+  /// Throws when some S + ε is not above rounding level (a singular covariance needs ε > 0).
+  void fit(ConstView<Scalar> images, double eps = 0.1);
+
+  /// x ← (x − μ)·T for every image, in place. Any N; C·H·W must equal dim().
+  void apply(MutableView<Scalar> images) const;
+  /// y ← y·T⁻¹ + μ for every image, in place: back to pixel space (for pictures).
+  void invert(MutableView<Scalar> images) const;
+
+  bool fitted() const { return mean_.size() > 0; }
+  /// D = C·H·W of the images it transforms (0 when unfitted).
+  Index dim() const { return mean_.size(); }
+  double eps() const { return eps_; }
+  /// μ, [D].
+  const VectorS& mean() const { return mean_; }
+  /// T, D×D, symmetric when fitted here.
+  const Matrix& transform() const { return transform_; }
+  /// T⁻¹, D×D.
+  const Matrix& inverse() const { return inverse_; }
+  /// Eigenvalues S of Σ, ascending, clamped at zero; empty after from_parameters.
+  const Vector<double>& eigenvalues() const { return eigenvalues_; }
+
+ private:
+  // Samples per GEMM in apply/invert and per accumulation step in fit: large enough for
+  // Eigen's GEMM to run near peak, small enough that the double copy of a chunk of CIFAR
+  // (D = 3072) stays at a few MB (apply) or 25 MB (fit).
+  static constexpr Index kApplyChunk = 256;
+  static constexpr Index kFitChunk = 1024;
+  // Width of the column blocks of Σ computed as independent GEMMs in fit.
+  static constexpr Index kCovBlock = 128;
+
+  void check_images(const Shape& shape, const char* what) const;
+
+  VectorS mean_;
+  Matrix transform_, inverse_;
+  Vector<double> eigenvalues_;
+  double eps_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+template <class Scalar>
+ZcaWhitening<Scalar> ZcaWhitening<Scalar>::from_parameters(VectorS mean, Matrix transform,
+                                                           Matrix inverse, double eps) {
+  const Index d = mean.size();
+  DISTILL_CHECK(d > 0, "ZcaWhitening::from_parameters: empty mean");
+  DISTILL_CHECK(transform.rows() == d && transform.cols() == d,
+                "ZcaWhitening::from_parameters: transform is "
+                    << transform.rows() << "x" << transform.cols() << ", mean has " << d
+                    << " values");
+  DISTILL_CHECK((inverse.rows() == d && inverse.cols() == d) || inverse.size() == 0,
+                "ZcaWhitening::from_parameters: inverse is "
+                    << inverse.rows() << "x" << inverse.cols() << ", expected " << d << "x" << d
+                    << " or empty");
+  if (inverse.size() == 0) {
+    const Eigen::PartialPivLU<Eigen::MatrixXd> lu(transform.template cast<double>());
+    inverse = lu.inverse().template cast<Scalar>();
+  }
+  ZcaWhitening z;
+  z.mean_ = std::move(mean);
+  z.transform_ = std::move(transform);
+  z.inverse_ = std::move(inverse);
+  z.eps_ = eps;
+  return z;
+}
+
+template <class Scalar>
+void ZcaWhitening<Scalar>::fit(ConstView<Scalar> images, double eps) {
+  const Shape shape = images.shape();
+  const Index n = shape.n, d = shape.sample_size();
+  DISTILL_CHECK(!images.empty() && n >= 2 && d > 0,
+                "ZcaWhitening::fit: need at least 2 non-empty images, got " << shape);
+  DISTILL_CHECK(eps >= 0 && std::isfinite(eps),
+                "ZcaWhitening::fit: eps must be finite and non-negative, got " << eps);
+  using MatrixD = Eigen::MatrixXd;
+  using Samples = Eigen::Map<const Matrix>;  // D×m, one column per image
+
+  // μ from fixed blocks of samples summed in order, so the result does not depend on the
+  // number of threads.
+  const Index blocks = (n + kFitChunk - 1) / kFitChunk;
+  MatrixD partial(d, blocks);
+  parallel_for(
+      blocks,
+      [&](Index b) {
+        const Index first = b * kFitChunk, m = std::min(kFitChunk, n - first);
+        partial.col(b) =
+            Samples(images.sample(first), d, m).template cast<double>().rowwise().sum();
+      },
+      kFitChunk * d);
+  const Vector<double> mean = partial.rowwise().sum() / double(n);
+
+  // Σ's lower triangle, chunk by chunk: each chunk is centred in double, then its column blocks
+  // j (rows j0…D) are independent GEMMs run one per thread. Blocks are paired first with last
+  // so each pair does the same work; the triangle halves the flops of a full XᵀX.
+  MatrixD cov = MatrixD::Zero(d, d);
+  MatrixD centred(d, std::min(kFitChunk, n));
+  const Index col_blocks = (d + kCovBlock - 1) / kCovBlock, pairs = (col_blocks + 1) / 2;
+  for (Index first = 0; first < n; first += kFitChunk) {
+    const Index m = std::min(kFitChunk, n - first);
+    parallel_for(
+        m,
+        [&](Index j) {
+          centred.col(j) =
+              Eigen::Map<const VectorS>(images.sample(first + j), d).template cast<double>() - mean;
+        },
+        d);
+    const auto chunk = centred.leftCols(m);
+    const auto lower_block = [&](Index b) {
+      const Index j0 = b * kCovBlock, w = std::min(kCovBlock, d - j0);
+      cov.block(j0, j0, d - j0, w).noalias() +=
+          chunk.middleRows(j0, d - j0) * chunk.middleRows(j0, w).transpose();
+    };
+    parallel_for(
+        pairs,
+        [&](Index p) {
+          lower_block(p);
+          if (col_blocks - 1 - p != p) lower_block(col_blocks - 1 - p);
+        },
+        2 * m * kCovBlock * d);
+  }
+  cov /= double(n - 1);
+
+  // Only the lower triangle is read.
+  const Eigen::SelfAdjointEigenSolver<MatrixD> solver(cov, Eigen::ComputeEigenvectors);
+  DISTILL_CHECK(solver.info() == Eigen::Success, "ZcaWhitening::fit: eigendecomposition of the "
+                                                     << d << "x" << d
+                                                     << " covariance did not converge");
+  cov.resize(0, 0);
+  const Vector<double> s = solver.eigenvalues().cwiseMax(0.0);
+  // Eigenvalues below rounding level of the largest are zeros of a singular Σ whatever their
+  // computed value; with eps = 0 they would blow the transform up.
+  const double rounding = double(d) * std::numeric_limits<double>::epsilon() * s.maxCoeff();
+  DISTILL_CHECK(s.minCoeff() + eps > rounding,
+                "ZcaWhitening::fit: covariance is singular (smallest eigenvalue "
+                    << solver.eigenvalues().minCoeff() << ") and eps = " << eps << "; use eps > 0");
+  const MatrixD& u = solver.eigenvectors();
+  const Vector<double> root = (s.array() + eps).sqrt().matrix();
+  // U·diag(f)·Uᵀ, then symmetrised: the two halves of a GEMM round differently.
+  const auto sandwich = [&](const Vector<double>& f) {
+    MatrixD scaled = u * f.asDiagonal();
+    MatrixD t = scaled * u.transpose();
+    scaled = t.transpose();
+    t += scaled;
+    t *= 0.5;
+    return t;
+  };
+  transform_ = sandwich(root.cwiseInverse()).template cast<Scalar>();
+  inverse_ = sandwich(root).template cast<Scalar>();
+  mean_ = mean.template cast<Scalar>();
+  eigenvalues_ = s;
+  eps_ = eps;
+}
+
+template <class Scalar>
+void ZcaWhitening<Scalar>::check_images(const Shape& shape, const char* what) const {
+  DISTILL_CHECK(fitted(), "ZcaWhitening::" << what << ": not fitted");
+  DISTILL_CHECK(shape.sample_size() == dim(),
+                "ZcaWhitening::" << what << ": images " << shape << " have " << shape.sample_size()
+                                 << " values each, the transform " << dim());
+}
+
+template <class Scalar>
+void ZcaWhitening<Scalar>::apply(MutableView<Scalar> images) const {
+  check_images(images.shape(), "apply");
+  const Index n = images.shape().n, d = dim();
+  if (n == 0 || images.empty()) return;
+  // Row convention y = (x − μ)·T is, per image column, y = Tᵀ(x − μ). The centred copy lets
+  // the GEMM write straight back into the images.
+  parallel_for((n + kApplyChunk - 1) / kApplyChunk,
+               [&](Index c) {
+                 const Index first = c * kApplyChunk, m = std::min(kApplyChunk, n - first);
+                 Eigen::Map<Matrix> x(images.sample(first), d, m);
+                 const Matrix centred = x.colwise() - mean_;
+                 x.noalias() = transform_.transpose() * centred;
+               },
+               2 * kApplyChunk * d * d);
+}
+
+template <class Scalar>
+void ZcaWhitening<Scalar>::invert(MutableView<Scalar> images) const {
+  check_images(images.shape(), "invert");
+  const Index n = images.shape().n, d = dim();
+  if (n == 0 || images.empty()) return;
+  parallel_for((n + kApplyChunk - 1) / kApplyChunk,
+               [&](Index c) {
+                 const Index first = c * kApplyChunk, m = std::min(kApplyChunk, n - first);
+                 Eigen::Map<Matrix> y(images.sample(first), d, m);
+                 const Matrix copy = y;
+                 y.noalias() = inverse_.transpose() * copy;
+                 y.colwise() += mean_;
+               },
+               2 * kApplyChunk * d * d);
+}
+
+}  // namespace distill
+
+#endif  // DISTILL_AUGMENT_ZCA_HPP
