@@ -16,12 +16,16 @@
 #include "distill/core/tensor.hpp"
 #include "distill/core/timer.hpp"
 
+#include "distill/augment/dsa.hpp"
+#include "distill/augment/zca.hpp"
+
 #include "distill/backend/cpu/gemm.hpp"
 #include "distill/backend/cpu/im2col.hpp"
 
 #include "distill/nn/conv2d.hpp"
 #include "distill/nn/conv_net.hpp"
 #include "distill/nn/flatten.hpp"
+#include "distill/nn/arch.hpp"
 #include "distill/nn/hessian_vector.hpp"
 #include "distill/nn/init.hpp"
 #include "distill/nn/linear.hpp"
@@ -34,6 +38,21 @@
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
 
+#include "distill/train/evaluate.hpp"
+#include "distill/train/experts.hpp"
+#include "distill/train/metrics.hpp"
 #include "distill/train/sgd.hpp"
+#include "distill/train/trainer.hpp"
+
+#include "distill/data/cifar.hpp"
+#include "distill/data/dataset.hpp"
+#include "distill/data/file_io.hpp"
+#include "distill/data/idx.hpp"
+#include "distill/data/load_dataset.hpp"
+#include "distill/data/png.hpp"
+#include "distill/data/preprocess.hpp"
+#include "distill/data/preprocess_io.hpp"
+#include "distill/data/safetensors.hpp"
+#include "distill/data/synthetic_set.hpp"
 
 #endif  // DISTILL_DISTILL_HPP

@@ -25,6 +25,8 @@ struct EvalConfig {
   double momentum = 0.9;
   double weight_decay = 5e-4;
   std::uint64_t seed = 0;
+  /// Called after every training epoch with (run, epoch); optional, for progress displays.
+  std::function<void(Index, Index)> on_epoch;
 };
 
 struct EvalResult {
@@ -67,7 +69,9 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
       tc.weight_decay = cfg.weight_decay;
       tc.decay_at_midpoint = true;
       tc.seed = seed;
-      train_network(net, theta, images, labels, tc, augment);
+      train_network(net, theta, images, labels, tc, augment, [&](const EpochStats& st) {
+        if (cfg.on_epoch) cfg.on_epoch(r, st.epoch);
+      });
       return test_accuracy(net, theta, test.images.cview(), test.labels);
     });
     acc.push_back(a);

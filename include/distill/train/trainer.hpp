@@ -33,6 +33,8 @@ struct TrainConfig {
   double weight_decay = 0.0;
   bool decay_at_midpoint = false;
   std::uint64_t seed = 0;
+  /// Called after every batch with (batches done in this epoch, batches per epoch); optional.
+  std::function<void(Index, Index)> on_batch;
 };
 
 /// The identity augmentation, for training without DSA: `train_network(…, no_augment())`.
@@ -133,6 +135,7 @@ void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, co
       ce.backward(gz);
       net.backward(theta.data(), gz, {}, grad.data());
       sgd.step(theta, grad);
+      if (cfg.on_batch) cfg.on_batch(b + 1, (n + cfg.batch - 1) / cfg.batch);
     }
     if (on_epoch) on_epoch({epoch + 1, loss_sum / double(n), labels.hard ? correct / double(n) : 0.0});
   }
