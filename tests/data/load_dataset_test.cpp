@@ -1,0 +1,24 @@
+#include <catch2/catch.hpp>
+
+#include "distill/data/load_dataset.hpp"
+#include "data/temp_dir.hpp"
+
+using namespace distill;
+
+TEST_CASE("load_dataset dispatches on the kind", "[data][load_dataset]") {
+  test::TempDir dir;
+  // A CIFAR-10 layout with one record per file.
+  std::vector<std::uint8_t> record(3073, 7);
+  for (const char* name : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                           "data_batch_5.bin", "test_batch.bin"}) {
+    record[0] = 3;
+    std::ofstream(dir.file(name), std::ios::binary).write(reinterpret_cast<const char*>(record.data()), 3073);
+  }
+  const auto d = load_dataset<float>("cifar10", dir.path());
+  CHECK(d.train.size() == 5);
+  CHECK(d.test.size() == 1);
+  CHECK(d.train.labels[0] == 3);
+  CHECK_THAT(d.train.images[0], Catch::Matchers::WithinAbs(7.0 / 255.0, 1e-7));
+  CHECK_THROWS_WITH(load_dataset<float>("svhn", dir.path()), Catch::Contains("unknown dataset 'svhn'"));
+  CHECK_THROWS_WITH(load_dataset<float>("cifar100", dir.path()), Catch::Contains("train.bin"));
+}

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "distill/augment/dsa.hpp"
+#include "distill/train/evaluate.hpp"
+#include "distill/train/experts.hpp"
+#include "data/temp_dir.hpp"
+
+using namespace distill;
+
+namespace {
+
+Dataset<float> quadrants(Index n, std::uint64_t seed) {
+  Dataset<float> d;
+  d.classes = 4;
+  d.images.resize(Shape(n, 3, 8, 8));
+  d.labels.resize(static_cast<std::size_t>(n));
+  Rng rng(seed);
+  for (Index i = 0; i < n; ++i) {
+    d.labels[i] = int(i % 4);
+    const Index qh = (d.labels[i] / 2) * 4, qw = (d.labels[i] % 2) * 4;
+    for (Index c = 0; c < 3; ++c)
+      for (Index h = 0; h < 8; ++h)
+        for (Index w = 0; w < 8; ++w)
+          d.images(i, c, h, w) =
+              float(0.5 * rng.normal() + ((h >= qh && h < qh + 4 && w >= qw && w < qw + 4) ? 1 : 0));
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[train][experts]") {
+  test::TempDir dir, again;
+  DatasetSplits<float> data{quadrants(96, 1), quadrants(40, 2)};
+  ExpertConfig cfg;
+  cfg.experts = 2;
+  cfg.epochs = 3;
+  cfg.batch = 32;
+  cfg.lr = 0.05;
+  cfg.arch = "ConvNetD2W8";
+  cfg.dataset = "quadrants";
+  Dsa<float> dsa;
+  std::vector<ExpertEpoch> seen;
+  train_experts(cfg, data, Preprocessing<float>::none(), dir.path(), &dsa,
+                [&](const ExpertEpoch& e) { seen.push_back(e); });
+  REQUIRE(seen.size() == 6);
+  const ExpertTrajectory t0 = load_expert(expert_path(dir.path(), 0));
+  const ExpertTrajectory t1 = load_expert(expert_path(dir.path(), 1));
+  CHECK(t0.epochs_done() == 3);
+  CHECK(t0.checkpoints.size() == 4);
+  CHECK(t0.checkpoints[0] != t1.checkpoints[0]);  // experts start from different initialisations
+  CHECK(t0.test_accuracy.size() == 3);
+  CHECK(t0.test_accuracy.back() == seen[2].test_accuracy);
+  CHECK(t0.metadata.at("arch") == "ConvNetD2W8");
+  CHECK(read_safetensors(preprocessing_path(dir.path())).metadata.at("preprocess.kind") == "none");
+
+  // Stop after one epoch of the first expert, then resume to the full schedule.
+  ExpertConfig part = cfg;
+  part.epochs = 1;
+  part.experts = 1;
+  train_experts(part, data, Preprocessing<float>::none(), again.path(), &dsa);
+  CHECK(load_expert(expert_path(again.path(), 0)).epochs_done() == 1);
+  seen.clear();
+  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), &dsa,
+                [&](const ExpertEpoch& e) { seen.push_back(e); });
+  CHECK(seen.size() == 5);  // epochs 2–3 of expert 0, then all of expert 1
+  const ExpertTrajectory r0 = load_expert(expert_path(again.path(), 0));
+  REQUIRE(r0.checkpoints.size() == t0.checkpoints.size());
+  for (std::size_t e = 0; e < r0.checkpoints.size(); ++e) CHECK(r0.checkpoints[e] == t0.checkpoints[e]);
+  CHECK(load_expert(expert_path(again.path(), 1)).checkpoints.back() == t1.checkpoints.back());
+  // A complete run is not redone.
+  seen.clear();
+  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), &dsa,
+                [&](const ExpertEpoch& e) { seen.push_back(e); });
+  CHECK(seen.empty());
+  // Resuming with other settings is refused.
+  ExpertConfig other = cfg;
+  other.lr = 0.1;
+  other.epochs = 4;
+  CHECK_THROWS_WITH(train_experts(other, data, Preprocessing<float>::none(), again.path(), &dsa),
+                    Catch::Contains("cannot resume") && Catch::Contains("'lr'"));
+}
+
+TEST_CASE("evaluate_set with DSA on an expert-quality small set", "[train][experts]") {
+  DatasetSplits<float> data{quadrants(96, 3), quadrants(60, 4)};
+  const auto idx = random_per_class(data.train, 4, 1);
+  Tensor<float> x;
+  gather_samples(data.train.images.cview(), idx, 0, Index(idx.size()), x);
+  std::vector<int> y;
+  for (Index i : idx) y.push_back(data.train.labels[i]);
+  EvalConfig cfg;
+  cfg.arch = "ConvNetD2W8";
+  cfg.runs = 2;
+  cfg.epochs = 80;
+  Dsa<float> dsa;
+  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, data.test, &dsa);
+  CHECK(r.accuracies.size() == 2);
+  CHECK(r.mean > 0.5);  // chance is 0.25
+}
