@@ -41,8 +41,15 @@ struct TrainConfig {
 struct NoAugment {
   struct Draw {};
   Draw draw(Index, Index, Index, Index, std::uint64_t) const { return {}; }
+  /// y = x (the callers skip the copy when they know the augmentation is NoAugment).
   template <class X, class Y>
-  void forward(const Draw&, const X&, const Y&) const {}
+  void forward(const Draw&, const X& x, Y&& y) const {
+    if (x.data() != y.data()) std::copy(x.data(), x.data() + x.size(), y.data());
+  }
+  template <class X, class Y>
+  void backward(const Draw& d, const X& gy, Y&& gx) const {
+    forward(d, gy, gx);
+  }
 };
 inline const NoAugment* no_augment() { return nullptr; }
 

@@ -1,0 +1,272 @@
+#ifndef DISTILL_METHODS_UNROLL_HPP
+#define DISTILL_METHODS_UNROLL_HPP
+
+#include <cstdint>
+#include <vector>
+
+#include "distill/core/tensor.hpp"
+#include "distill/losses/cross_entropy.hpp"
+#include "distill/losses/param_match.hpp"
+#include "distill/losses/sup_con.hpp"
+
+namespace distill {
+
+/// One step of the unrolled inner loop: which synthetic images form its minibatch and the seed
+/// of its augmentation draw (replayed exactly in the reverse sweep).
+struct UnrollStep {
+  std::vector<Index> batch;
+  std::uint64_t seed = 0;
+};
+
+/// The student's inner loss: cross-entropy on an augmented view of the minibatch, plus, for
+/// Contrastive Fusion (DATM-CLR, design §4), weight·L_con on the embeddings of two independent
+/// augmented views of it (the cross-entropy uses the first view).
+struct InnerLoss {
+  bool fusion = false;
+  double fusion_weight = 0.1;
+  Contrast contrast = Contrast::kSupCon;
+  double temperature = 0.1;
+};
+
+/// How the reverse sweep treats the dependence of θ_k on earlier steps (design §3).
+enum class UnrollGradient {
+  kExact,  ///< the adjoint λ_k = λ_{k+1} − α·H_k·λ_{k+1} is propagated through every step
+  kTesla   ///< TESLA: every step sees λ_N (no Hessian term); exact for N = 1 only
+};
+
+/// Gradients of the matching loss with respect to the outer variables.
+template <class Scalar>
+struct UnrollGradients {
+  Tensor<Scalar> images;        ///< [N, C, H, W]
+  Tensor<Scalar> label_logits;  ///< [N, K] when the labels are soft, else empty
+  double lr = 0;                ///< ∂L/∂α
+};
+
+/// N SGD steps of a student from an expert checkpoint on augmented minibatches of a synthetic
+/// set, θ_{k+1} = θ_k − α·∇θℓ(θ_k; A_k(X[B_k]), Y[B_k]), the normalised distance
+/// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² to the expert target, and its exact gradient with respect to
+/// the images X, the soft-label logits U and the step size α by the reverse sweep of design §3:
+/// with λ_N = ∂L/∂θ_N and v = λ_{k+1}, one forward+tangent+reverse sweep of the network at θ_k
+/// gives g_k, H·v and the mixed products ∂/∂x⟨g_k, v⟩, ∂/∂u⟨g_k, v⟩, so
+///   ∂L/∂α −= ⟨g_k, v⟩;  λ_k = v − α·H·v;  X̄[B_k] −= α·A_kᵀ ∂/∂x⟨g_k, v⟩;  Ū[B_k] −= α·∂/∂u⟨g_k, v⟩.
+/// Only θ_0 … θ_N are stored (N·P values); activations are recomputed per step, so memory does
+/// not grow with N beyond the parameter vectors.
+///
+/// @tparam Net     a ConvNet (any variant)
+/// @tparam Augment a differentiable augmentation with draw(n, c, h, w, seed), forward(draw, x, y)
+///                 and backward(draw, gy, gx) (Dsa), or NoAugment-like types with those members
+template <class Net, class Augment>
+class Unroll {
+ public:
+  using Scalar = typename Net::scalar_type;
+  using ParamVector = Vector<Scalar>;
+
+  Unroll(Net& net, const Augment* augment, InnerLoss loss = {})
+      : net_(net), augment_(augment), loss_cfg_(loss),
+        contrastive_(loss.contrast, loss.temperature, 2) {}
+
+  /// Runs the inner loop and returns L. `labels` are the hard labels (always needed: SupCon
+  /// uses them); `label_logits` [N, K] are soft labels when non-empty.
+  Scalar forward(const ParamVector& theta0, const ParamVector& target, ConstView<Scalar> images,
+                 const std::vector<int>& labels, ConstView<Scalar> label_logits, Scalar lr,
+                 const std::vector<UnrollStep>& steps);
+
+  /// The reverse sweep after forward: gradients of L (exact or TESLA).
+  void backward(UnrollGradients<Scalar>& out, UnrollGradient mode = UnrollGradient::kExact);
+
+  /// θ_k of the last forward sweep, k = 0 … N.
+  const std::vector<ParamVector>& trajectory() const { return thetas_; }
+
+ private:
+  /// Builds the (augmented, possibly two-view) input of step k into x_.
+  void make_input(Index k);
+  /// Inner loss, its parameter gradient and, with a tangent v, H·v and the mixed products.
+  Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv,
+              bool want_mixed);
+
+  Net& net_;
+  const Augment* augment_;
+  InnerLoss loss_cfg_;
+  ContrastiveLoss<Scalar> contrastive_;
+  CrossEntropy<Scalar> ce_;
+
+  // Inputs of the last forward sweep.
+  ConstView<Scalar> images_, label_logits_;
+  const std::vector<int>* labels_ = nullptr;
+  std::vector<UnrollStep> steps_;
+  Scalar lr_ = 0, denominator_ = 0;
+  std::vector<ParamVector> thetas_;
+  ParamVector target_;
+
+  // Workspaces.
+  Tensor<Scalar> batch_, x_, gz_, gz_dot_, ge_, ge_dot_, hx_, hu_, xview_grad_, u_batch_;
+  std::vector<int> y_batch_, y_views_;
+};
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::make_input(Index k) {
+  const UnrollStep& s = steps_[k];
+  const Shape is = images_.shape();
+  const Index b = static_cast<Index>(s.batch.size());
+  const Index views = loss_cfg_.fusion ? 2 : 1;
+  batch_.resize({b, is.c, is.h, is.w});
+  for (Index j = 0; j < b; ++j)
+    std::copy(images_.sample(s.batch[j]), images_.sample(s.batch[j]) + is.sample_size(),
+              batch_.data() + j * is.sample_size());
+  x_.resize({views * b, is.c, is.h, is.w});
+  for (Index v = 0; v < views; ++v) {
+    MutableView<Scalar> out = x_.view().samples(v * b, b);
+    if (augment_) {
+      // The second view draws from another seed: independent augmentations of the same images.
+      const auto draw = augment_->draw(b, is.c, is.h, is.w, s.seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull);
+      augment_->forward(draw, batch_.cview(), out);
+    } else {
+      std::copy(batch_.data(), batch_.data() + batch_.size(), out.data());
+    }
+  }
+  y_batch_.resize(static_cast<std::size_t>(b));
+  for (Index j = 0; j < b; ++j) y_batch_[j] = (*labels_)[s.batch[j]];
+  if (!label_logits_.empty()) {
+    const Index kk = label_logits_.shape().sample_size();
+    u_batch_.resize({b, kk, 1, 1});
+    for (Index j = 0; j < b; ++j)
+      std::copy(label_logits_.sample(s.batch[j]), label_logits_.sample(s.batch[j]) + kk,
+                u_batch_.data() + j * kk);
+  }
+}
+
+template <class Net, class Augment>
+typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::step(Index k, const ParamVector& theta,
+                                                                   const ParamVector* v, Scalar* grad,
+                                                                   Scalar* hv, bool want_mixed) {
+  make_input(k);
+  const Index b = static_cast<Index>(steps_[k].batch.size());
+  const auto out = net_.forward(theta.data(), x_.cview());
+  // Cross-entropy on the first view's logits; the other view's logits get no gradient.
+  const ConstView<Scalar> logits = out.logits.samples(0, b);
+  Scalar loss = label_logits_.empty() ? ce_.forward(logits, y_batch_) : ce_.forward(logits, u_batch_.cview());
+  gz_.resize(out.logits.shape());
+  gz_.set_zero();
+  ce_.backward(gz_.view().samples(0, b));
+  const bool fusion = loss_cfg_.fusion;
+  const Scalar w = Scalar(loss_cfg_.fusion_weight);
+  if (fusion) {
+    y_views_.assign(y_batch_.begin(), y_batch_.end());
+    loss += w * contrastive_.forward(out.embedding, y_views_);
+    ge_.resize(out.embedding.shape());
+    contrastive_.backward(ge_);
+    ge_.vec() *= w;
+  }
+  if (!v) {
+    net_.backward(theta.data(), gz_, fusion ? ge_.cview() : ConstView<Scalar>{}, grad);
+    return loss;
+  }
+  const auto tan = net_.tangent(theta.data(), v->data());
+  gz_dot_.resize(out.logits.shape());
+  gz_dot_.set_zero();
+  ce_.backward_tangent(tan.logits.samples(0, b), {}, gz_dot_.view().samples(0, b));
+  if (fusion) {
+    ge_dot_.resize(out.embedding.shape());
+    contrastive_.backward_tangent(tan.embedding, ge_dot_);
+    ge_dot_.vec() *= w;
+  }
+  hx_.resize(x_.shape());
+  net_.backward_tangent(theta.data(), v->data(), gz_, gz_dot_, fusion ? ge_.cview() : ConstView<Scalar>{},
+                        fusion ? ge_dot_.cview() : ConstView<Scalar>{}, grad, hv, {},
+                        want_mixed ? hx_.view() : MutableView<Scalar>{});
+  if (!label_logits_.empty()) {
+    hu_.resize(u_batch_.shape());
+    ce_.label_mixed_product(tan.logits.samples(0, b), hu_);
+  }
+  return loss;
+}
+
+template <class Net, class Augment>
+typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
+    const ParamVector& theta0, const ParamVector& target, ConstView<Scalar> images,
+    const std::vector<int>& labels, ConstView<Scalar> label_logits, Scalar lr,
+    const std::vector<UnrollStep>& steps) {
+  const Index n = images.shape().n;
+  DISTILL_CHECK(theta0.size() == net_.num_params() && target.size() == net_.num_params(),
+                "Unroll::forward: parameter vectors must have " << net_.num_params() << " values");
+  DISTILL_CHECK(static_cast<Index>(labels.size()) == n,
+                "Unroll::forward: " << labels.size() << " labels for " << n << " images");
+  if (!label_logits.empty())
+    check_shape(Shape(n, net_.classes()), label_logits.shape(), "Unroll::forward label logits");
+  DISTILL_CHECK(!steps.empty(), "Unroll::forward: no inner steps");
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    DISTILL_CHECK(!steps[k].batch.empty(), "Unroll::forward: step " << k << " has an empty minibatch");
+    for (Index i : steps[k].batch)
+      DISTILL_CHECK(i >= 0 && i < n, "Unroll::forward: step " << k << " uses image " << i
+                                                               << " of a set of " << n);
+  }
+  images_ = images;
+  labels_ = &labels;
+  label_logits_ = label_logits;
+  steps_ = steps;
+  lr_ = lr;
+  target_ = target;
+  net_.set_training(true);
+  thetas_.resize(steps.size() + 1);
+  thetas_[0] = theta0;
+  ParamVector grad(theta0.size());
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    step(Index(k), thetas_[k], nullptr, grad.data(), nullptr, false);
+    thetas_[k + 1] = thetas_[k] - lr * grad;
+  }
+  return normalized_param_distance<Scalar>(thetas_.back(), target, theta0);
+}
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::backward(UnrollGradients<Scalar>& out, UnrollGradient mode) {
+  DISTILL_CHECK(!thetas_.empty(), "Unroll::backward: call forward first");
+  const Shape is = images_.shape();
+  out.images.resize(is);
+  out.images.set_zero();
+  if (!label_logits_.empty()) {
+    out.label_logits.resize(label_logits_.shape());
+    out.label_logits.set_zero();
+  } else {
+    out.label_logits.resize(Shape(0, 0));
+  }
+  out.lr = 0;
+  ParamVector lambda;
+  normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front(), &lambda);
+  const ParamVector lambda_n = lambda;
+  ParamVector grad(lambda.size()), hv(lambda.size());
+  const bool exact = mode == UnrollGradient::kExact;
+  for (Index k = Index(steps_.size()) - 1; k >= 0; --k) {
+    const ParamVector& v = exact ? lambda : lambda_n;
+    step(k, thetas_[k], &v, grad.data(), exact ? hv.data() : nullptr, true);
+    out.lr -= double(grad.dot(v));
+    // Image adjoint through the augmentation of every view.
+    const UnrollStep& s = steps_[k];
+    const Index b = static_cast<Index>(s.batch.size());
+    const Index views = loss_cfg_.fusion ? 2 : 1;
+    xview_grad_.resize({b, is.c, is.h, is.w});
+    for (Index vi = 0; vi < views; ++vi) {
+      const ConstView<Scalar> hx = hx_.cview().samples(vi * b, b);
+      if (augment_) {
+        const auto draw = augment_->draw(b, is.c, is.h, is.w, s.seed + std::uint64_t(vi) * 0x9E3779B97F4A7C15ull);
+        augment_->backward(draw, hx, xview_grad_);
+      } else {
+        std::copy(hx.data(), hx.data() + hx.size(), xview_grad_.data());
+      }
+      for (Index j = 0; j < b; ++j) {
+        Scalar* dst = out.images.data() + s.batch[j] * is.sample_size();
+        const Scalar* src = xview_grad_.data() + j * is.sample_size();
+        for (Index e = 0; e < is.sample_size(); ++e) dst[e] -= lr_ * src[e];
+      }
+    }
+    if (!label_logits_.empty()) {
+      const Index kk = label_logits_.shape().sample_size();
+      for (Index j = 0; j < b; ++j)
+        for (Index c = 0; c < kk; ++c) out.label_logits[s.batch[j] * kk + c] -= lr_ * hu_[j * kk + c];
+    }
+    if (exact) lambda -= lr_ * hv;
+  }
+}
+
+}  // namespace distill
+
+#endif  // DISTILL_METHODS_UNROLL_HPP

@@ -1,0 +1,152 @@
+#include <catch2/catch.hpp>
+
+#include "distill/augment/dsa.hpp"
+#include "distill/methods/unroll.hpp"
+#include "distill/nn/conv_net.hpp"
+#include "distill/train/trainer.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace distill;
+using test::Vec;
+
+namespace {
+
+using Net = ConvNet<double, 2, 4, norm::Instance, pool::Avg>;
+
+struct Problem {
+  Net net{ConvNetConfig{2, 6, 6, 3}};
+  Vector<double> theta0, target;
+  Tensor<double> images{Shape(6, 2, 6, 6)}, logits{Shape(6, 3)};
+  std::vector<int> labels{0, 0, 1, 1, 2, 2};
+  std::vector<UnrollStep> steps;
+  double lr = 0.05;
+
+  explicit Problem(Index n_steps) {
+    theta0 = net.init_params(3);
+    const Vec noise = test::random_vec(theta0.size(), 4, 0.05);
+    target = theta0;
+    for (Index i = 0; i < target.size(); ++i) target[i] += noise[i];
+    const Vec x = test::random_vec(images.size(), 5), u = test::random_vec(logits.size(), 6);
+    std::copy(x.begin(), x.end(), images.data());
+    std::copy(u.begin(), u.end(), logits.data());
+    for (Index k = 0; k < n_steps; ++k) {
+      // Minibatches of 4 from a fresh permutation per step, as batch_syn < N does.
+      const auto p = random_permutation(6, 11, std::uint64_t(k));
+      steps.push_back({std::vector<Index>(p.begin(), p.begin() + 4), 100 + std::uint64_t(k)});
+    }
+  }
+};
+
+template <class Augment>
+double loss_at(Problem& p, const Augment* aug, const InnerLoss& inner, const Tensor<double>& images,
+               const Tensor<double>* logits, double lr) {
+  Unroll<Net, Augment> unroll(p.net, aug, inner);
+  return unroll.forward(p.theta0, p.target, images.cview(), p.labels,
+                        logits ? logits->cview() : ConstView<double>{}, lr, p.steps);
+}
+
+template <class Augment>
+void check_exact_gradient(Index n_steps, const Augment* aug, const InnerLoss& inner, bool soft) {
+  Problem p(n_steps);
+  Unroll<Net, Augment> unroll(p.net, aug, inner);
+  const Tensor<double>* logits = soft ? &p.logits : nullptr;
+  unroll.forward(p.theta0, p.target, p.images.cview(), p.labels,
+                 soft ? p.logits.cview() : ConstView<double>{}, p.lr, p.steps);
+  UnrollGradients<double> g;
+  unroll.backward(g);
+  const double eps = 1e-5;
+  Vec analytic, fd;
+  for (std::size_t i : test::probe_coordinates(std::size_t(p.images.size()), 60, 7)) {
+    Tensor<double> plus = p.images, minus = p.images;
+    plus[Index(i)] += eps;
+    minus[Index(i)] -= eps;
+    fd.push_back((loss_at(p, aug, inner, plus, logits, p.lr) - loss_at(p, aug, inner, minus, logits, p.lr)) /
+                 (2 * eps));
+    analytic.push_back(g.images[Index(i)]);
+  }
+  const double e_images = test::relative_error(analytic, fd);
+  INFO("images: relative error " << e_images);
+  CHECK(e_images <= 1e-5);
+  if (soft) {
+    analytic.clear();
+    fd.clear();
+    for (Index i = 0; i < p.logits.size(); ++i) {
+      Tensor<double> plus = p.logits, minus = p.logits;
+      plus[i] += eps;
+      minus[i] -= eps;
+      fd.push_back((loss_at(p, aug, inner, p.images, &plus, p.lr) - loss_at(p, aug, inner, p.images, &minus, p.lr)) /
+                   (2 * eps));
+      analytic.push_back(g.label_logits[i]);
+    }
+    const double e_labels = test::relative_error(analytic, fd);
+    INFO("label logits: relative error " << e_labels);
+    CHECK(e_labels <= 1e-5);
+  }
+  const double e = 1e-6;
+  const double fd_lr = (loss_at(p, aug, inner, p.images, logits, p.lr + e) -
+                        loss_at(p, aug, inner, p.images, logits, p.lr - e)) / (2 * e);
+  INFO("step size: analytic " << g.lr << ", finite difference " << fd_lr);
+  CHECK(test::relative_error({g.lr}, {fd_lr}) <= 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("Unroll: exact gradient of the unrolled loss matches finite differences",
+          "[methods][unroll]") {
+  Dsa<double> dsa;
+  SECTION("hard labels, no augmentation, 3 steps") {
+    check_exact_gradient<NoAugment>(3, nullptr, InnerLoss{}, false);
+  }
+  SECTION("DSA, soft labels and Contrastive Fusion (SupCon), 4 steps") {
+    InnerLoss inner;
+    inner.fusion = true;
+    inner.fusion_weight = 0.5;
+    inner.temperature = 0.5;
+    check_exact_gradient(4, &dsa, inner, true);
+  }
+  SECTION("DSA, soft labels and Contrastive Fusion (NT-Xent), 5 steps") {
+    InnerLoss inner;
+    inner.fusion = true;
+    inner.contrast = Contrast::kNtXent;
+    inner.fusion_weight = 0.3;
+    inner.temperature = 0.2;
+    check_exact_gradient(5, &dsa, inner, true);
+  }
+}
+
+TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs for more",
+          "[methods][unroll]") {
+  Dsa<double> dsa;
+  for (Index n : {1, 3}) {
+    Problem p(n);
+    Unroll<Net, Dsa<double>> unroll(p.net, &dsa);
+    unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps);
+    UnrollGradients<double> exact, tesla;
+    unroll.backward(exact, UnrollGradient::kExact);
+    unroll.backward(tesla, UnrollGradient::kTesla);
+    const Vec a(exact.images.data(), exact.images.data() + exact.images.size());
+    const Vec b(tesla.images.data(), tesla.images.data() + tesla.images.size());
+    INFO("steps " << n);
+    if (n == 1) {
+      CHECK(test::relative_error(a, b) < 1e-14);
+      CHECK(exact.lr == tesla.lr);
+    } else {
+      CHECK(test::relative_error(a, b) > 1e-6);
+    }
+  }
+}
+
+TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", "[methods][unroll]") {
+  Problem p(3);
+  Unroll<Net, NoAugment> unroll(p.net, nullptr);
+  unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, p.steps);
+  CHECK(unroll.trajectory().size() == 4);
+  CHECK(unroll.trajectory()[0] == p.theta0);
+  std::vector<UnrollStep> bad = p.steps;
+  bad[1].batch[0] = 9;
+  CHECK_THROWS_WITH(unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, bad),
+                    Catch::Contains("step 1 uses image 9 of a set of 6"));
+  UnrollGradients<double> g;
+  Unroll<Net, NoAugment> fresh(p.net, nullptr);
+  CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
+}
