@@ -38,6 +38,8 @@
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
 
+#include "distill/methods/unroll.hpp"
+
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
 #include "distill/train/metrics.hpp"
