@@ -2,6 +2,7 @@
 // benchmarks. Every error is reported on one line and exits non-zero.
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -283,6 +284,54 @@ int run_bench_train(Index batch, Index images) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+double peak_rss_mib() {
+  struct rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+/// One trajectory-matching iteration (the exact unrolled gradient through `steps` SGD steps of
+/// ConvNet-3 with DSA) on generated images and random expert parameters.
+int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
+  DISTILL_CHECK(ipc > 0 && steps > 0 && batch_syn > 0 && iterations > 0,
+                "bench tm: --ipc, --syn-steps, --batch-syn and --iterations must be positive");
+  const Index classes = 10, n = ipc * classes;
+  ConvNet3<float> net;
+  const auto theta0 = net.init_params(1);
+  Vector<float> target = theta0;
+  Rng rng(2);
+  for (Index i = 0; i < target.size(); ++i) target[i] += 0.01f * float(rng.normal());
+  Tensor<float> images(net.input_shape(n));
+  for (Index i = 0; i < images.size(); ++i) images[i] = float(rng.normal());
+  std::vector<int> labels(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) labels[i] = int(i / ipc);
+  Dsa<float> dsa;
+  Unroll<ConvNet3<float>, Dsa<float>> unroll(net, &dsa);
+  UnrollGradients<float> grads;
+  auto iteration = [&](Index it) {
+    const auto plan = make_unroll_steps(n, steps, batch_syn, std::uint64_t(it));
+    const float loss = unroll.forward(theta0, target, images.cview(), labels, {}, 0.01f, plan);
+    unroll.backward(grads);
+    return loss;
+  };
+  iteration(0);  // warm-up: workspaces
+  Progress progress("tm iteration", iterations, "it");
+  Timer timer;
+  float loss = 0;
+  for (Index it = 1; it <= iterations; ++it) {
+    loss = iteration(it);
+    progress.update(it);
+  }
+  const double seconds = timer.seconds() / double(iterations);
+  progress.finish();
+  std::printf("network=ConvNet-3 width=128 images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld threads=%d "
+              "loss=%.5f grad_lr=%.4g\n",
+              long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, grads.lr);
+  std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -346,6 +395,17 @@ int main(int argc, char** argv) {
   train->add_option("--images", images, "Images to process in the timed steps")->capture_default_str();
   bench_common.add(train, false);
 
+  auto* tm = bench->add_subcommand(
+      "tm", "One trajectory-matching iteration (exact unrolled gradient, ConvNet-3, DSA) on generated data; "
+            "the last line is seconds_per_iteration=... peak_rss_mib=...");
+  Index tm_ipc = 1, tm_steps = 50, tm_batch = 10, tm_iterations = 3;
+  tm->add_option("--ipc", tm_ipc, "Images per class (10 classes)")->capture_default_str();
+  tm->add_option("--syn-steps", tm_steps, "Unrolled SGD steps N")->capture_default_str();
+  tm->add_option("--batch-syn", tm_batch, "Synthetic minibatch per step")->capture_default_str();
+  tm->add_option("--iterations", tm_iterations, "Timed iterations (after one warm-up)")->capture_default_str();
+  Common tm_common;
+  tm_common.add(tm, false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -358,6 +418,10 @@ int main(int argc, char** argv) {
     if (train->parsed()) {
       bench_common.apply();
       return run_bench_train(batch, images);
+    }
+    if (tm->parsed()) {
+      tm_common.apply();
+      return run_bench_tm(tm_ipc, tm_steps, tm_batch, tm_iterations);
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -150,3 +150,18 @@ TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", 
   Unroll<Net, NoAugment> fresh(p.net, nullptr);
   CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
 }
+
+TEST_CASE("make_unroll_steps: chunks of a permutation, re-drawn when used up", "[methods][unroll]") {
+  const auto steps = make_unroll_steps(10, 7, 4, 3);
+  REQUIRE(steps.size() == 7);
+  // 10 images in chunks of 4: two chunks per permutation, then a new one.
+  std::vector<Index> first(steps[0].batch);
+  first.insert(first.end(), steps[1].batch.begin(), steps[1].batch.end());
+  std::sort(first.begin(), first.end());
+  CHECK(std::adjacent_find(first.begin(), first.end()) == first.end());  // distinct within a round
+  for (const auto& s : steps) CHECK(s.batch.size() == 4);
+  CHECK(steps[0].seed != steps[1].seed);
+  const auto all = make_unroll_steps(5, 2, 100, 1);  // batch ≥ n: every image every step
+  CHECK(all[0].batch.size() == 5);
+  CHECK(make_unroll_steps(10, 7, 4, 3)[5].batch == steps[5].batch);
+}

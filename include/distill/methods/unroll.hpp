@@ -1,9 +1,11 @@
 #ifndef DISTILL_METHODS_UNROLL_HPP
 #define DISTILL_METHODS_UNROLL_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "distill/core/rng.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/losses/cross_entropy.hpp"
 #include "distill/losses/param_match.hpp"
@@ -17,6 +19,32 @@ struct UnrollStep {
   std::vector<Index> batch;
   std::uint64_t seed = 0;
 };
+
+/// MTT's minibatches for N inner steps over a set of n images: consecutive chunks of
+/// `batch` indices from a random permutation, re-drawn when exhausted (batch ≥ n: all images
+/// every step). Step k's augmentation seed is derived from (seed, k).
+inline std::vector<UnrollStep> make_unroll_steps(Index n, Index steps, Index batch, std::uint64_t seed) {
+  DISTILL_CHECK(n > 0 && steps > 0 && batch > 0,
+                "make_unroll_steps: images, steps and batch must be positive (" << n << ", " << steps
+                                                                                << ", " << batch << ")");
+  batch = std::min(batch, n);
+  std::vector<UnrollStep> out;
+  std::vector<Index> perm;
+  Index next = n, round = 0;
+  for (Index k = 0; k < steps; ++k) {
+    if (next + batch > n) {
+      perm.resize(static_cast<std::size_t>(n));
+      for (Index i = 0; i < n; ++i) perm[i] = i;
+      Rng rng(seed, 0x5EED0000ull + std::uint64_t(round++));
+      for (Index i = n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(std::uint64_t(i + 1))]);
+      next = 0;
+    }
+    out.push_back({std::vector<Index>(perm.begin() + next, perm.begin() + next + batch),
+                   seed * 0x9E3779B1ull + std::uint64_t(k)});
+    next += batch;
+  }
+  return out;
+}
 
 /// The student's inner loss: cross-entropy on an augmented view of the minibatch, plus, for
 /// Contrastive Fusion (DATM-CLR, design §4), weight·L_con on the embeddings of two independent
