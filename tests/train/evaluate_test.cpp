@@ -3,30 +3,11 @@
 #include <set>
 
 #include "distill/train/evaluate.hpp"
+#include "support/toy_data.hpp"
 
 using namespace distill;
 
-namespace {
-
-Dataset<float> quadrants(Index n, std::uint64_t seed) {
-  Dataset<float> d;
-  d.classes = 4;
-  d.images.resize(Shape(n, 3, 8, 8));
-  d.labels.resize(static_cast<std::size_t>(n));
-  Rng rng(seed);
-  for (Index i = 0; i < n; ++i) {
-    d.labels[i] = int(i % 4);
-    const Index qh = (d.labels[i] / 2) * 4, qw = (d.labels[i] % 2) * 4;
-    for (Index c = 0; c < 3; ++c)
-      for (Index h = 0; h < 8; ++h)
-        for (Index w = 0; w < 8; ++w)
-          d.images(i, c, h, w) =
-              float(0.5 * rng.normal() + ((h >= qh && h < qh + 4 && w >= qw && w < qw + 4) ? 1 : 0));
-  }
-  return d;
-}
-
-}  // namespace
+using test::quadrants;
 
 TEST_CASE("summarize_runs gives mean and population std", "[train][evaluate]") {
   const auto r = summarize_runs({0.1, 0.3});

@@ -2,24 +2,16 @@
 
 #include "distill/nn/conv_net.hpp"
 #include "distill/train/trainer.hpp"
+#include "support/toy_data.hpp"
 
 using namespace distill;
 
 namespace {
 
-// Four classes of 3×8×8 images with a bright square in quadrant k, plus noise.
 void make_quadrants(Index n, std::uint64_t seed, Tensor<float>& x, std::vector<int>& labels) {
-  x.resize(Shape(n, 3, 8, 8));
-  labels.resize(static_cast<std::size_t>(n));
-  Rng rng(seed);
-  for (Index i = 0; i < n; ++i) {
-    labels[i] = int(rng.below(4));
-    const Index qh = (labels[i] / 2) * 4, qw = (labels[i] % 2) * 4;
-    for (Index c = 0; c < 3; ++c)
-      for (Index h = 0; h < 8; ++h)
-        for (Index w = 0; w < 8; ++w)
-          x(i, c, h, w) = float(0.5 * rng.normal() + ((h >= qh && h < qh + 4 && w >= qw && w < qw + 4) ? 1 : 0));
-  }
+  Dataset<float> d = test::quadrants(n, seed);
+  x = std::move(d.images);
+  labels = std::move(d.labels);
 }
 
 }  // namespace
