@@ -7,28 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "common/gemm_rate.hpp"
 #include "distill/distill.hpp"
 
 namespace {
 
 using namespace distill;
 
-double gemm_gflops() {
-  static const double rate = [] {
-    const Index n = 1024;
-    Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-    c.noalias() = a * b;
-    double best = 0;
-    for (int rep = 0; rep < 5; ++rep) {
-      Timer t;
-      for (int i = 0; i < 5; ++i) c.noalias() = a * b;
-      best = std::max(best, 5 * 2.0 * n * n * n / t.seconds() / 1e9);
-    }
-    benchmark::DoNotOptimize(c.data());
-    return best;
-  }();
-  return rate;
-}
+using bench::gemm_gflops;
 
 /// Convolution GEMM FLOPs of one image through one inner step, in units of each layer's forward
 /// GEMM: the forward sweep runs forward + backward (no input gradient at the first layer), the
