@@ -38,7 +38,7 @@ void bm_tm(benchmark::State& state) {
   for (Index i = 0; i < n; ++i) labels[i] = int(i / ipc);
   Dsa<float> dsa;
   Unroll<ConvNet3<float>, Dsa<float>> unroll(net, &dsa);
-  UnrollGradients<float> grads;
+  SyntheticGradients<float> grads;
   std::uint64_t it = 0;
   auto iteration = [&] {
     unroll.forward(theta0, target, images.cview(), labels, {}, 0.01f, make_unroll_steps(n, steps, batch, it++));

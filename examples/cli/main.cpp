@@ -223,25 +223,152 @@ int run_evaluate(const EvaluateArgs& a) {
 
 // ---------------------------------------------------------------------------------------------
 int run_show(const std::string& synthetic, const std::string& out, Index upscale, bool stretch) {
-  SyntheticSet set = load_synthetic_set(synthetic);
-  Tensor<float> images = set.images;
-  set.preprocessing.invert(images);
-  // One row per class, in class order, as many columns as the largest class.
-  std::vector<std::vector<Index>> by_class(static_cast<std::size_t>(set.classes));
-  for (Index i = 0; i < set.size(); ++i) by_class[set.labels[i]].push_back(i);
-  Index cols = 0;
-  for (const auto& c : by_class) cols = std::max<Index>(cols, Index(c.size()));
-  const Shape s = images.shape();
-  Tensor<float> grid(Shape(set.classes * cols, s.c, s.h, s.w), 1.0f);
-  for (Index c = 0; c < set.classes; ++c)
-    for (Index j = 0; j < Index(by_class[c].size()); ++j)
-      std::copy(images.view().sample(by_class[c][j]), images.view().sample(by_class[c][j]) + s.sample_size(),
-                grid.view().sample(c * cols + j));
+  const SyntheticSet set = load_synthetic_set(synthetic);
   PngGridOptions opt;
   opt.upscale = upscale;
   opt.stretch = stretch;
-  write_png_grid(out, grid.cview(), set.classes, cols, opt);
-  std::printf("wrote %s: %ld classes x %ld images\n", out.c_str(), long(set.classes), long(cols));
+  write_synthetic_set_png(out, set, opt);
+  std::printf("wrote %s: %ld classes, %ld images\n", out.c_str(), long(set.classes), long(set.size()));
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+struct RunArgs {
+  std::string method, experts, data, out, preset, config;
+  std::vector<std::string> set;
+  Index ipc = 1, iterations = -1, syn_steps = -1, batch_syn = -1, eval_every = -1, eval_runs = -1, eval_epochs = -1,
+        final_eval_runs = -1, checkpoint_every = -1;
+  long long seed = -1;
+  bool resume = false, print_settings = false;
+  Common common;
+};
+
+/// Preset, then --config, then --set key=value, then the explicit flags; validated.
+DistillSettings resolve_settings(const RunArgs& a, const std::string& dataset) {
+  const std::string name = a.preset.empty() ? dataset + "-ipc" + std::to_string(a.ipc) : a.preset;
+  DistillSettings s = preset_settings(a.method, name);
+  s.ipc = a.ipc;
+  if (!a.config.empty()) {
+    const auto bytes = read_file_bytes(a.config);
+    json j;
+    try {
+      j = json::parse(bytes.begin(), bytes.end());
+    } catch (const std::exception& e) {
+      DISTILL_CHECK(false, a.config << ": not valid JSON: " << e.what());
+    }
+    apply_settings(s, j, a.config);
+  }
+  for (const std::string& kv : a.set) {
+    const auto eq = kv.find('=');
+    DISTILL_CHECK(eq != std::string::npos && eq > 0, "--set '" << kv << "': expected key=value");
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    json v;
+    try {
+      v = json::parse(value);
+    } catch (const std::exception&) {
+      v = value;  // a bare word is a string: --set contrast=ntxent
+    }
+    apply_settings(s, json{{key, v}}, "--set " + key);
+  }
+  if (a.iterations >= 0) s.iterations = a.iterations;
+  if (a.syn_steps >= 0) s.syn_steps = a.syn_steps;
+  if (a.batch_syn >= 0) s.batch_syn = a.batch_syn;
+  if (a.eval_every >= 0) s.eval_every = a.eval_every;
+  if (a.eval_runs >= 0) s.eval_runs = a.eval_runs;
+  if (a.final_eval_runs >= 0) s.final_eval_runs = a.final_eval_runs;
+  if (a.eval_epochs >= 0) s.eval_epochs = a.eval_epochs;
+  if (a.checkpoint_every >= 0) s.checkpoint_every = a.checkpoint_every;
+  if (a.seed >= 0) s.seed = std::uint64_t(a.seed);
+  s.method = a.method;
+  validate(s, "settings");
+  return s;
+}
+
+using DistillNet = ConvNet<float, Dynamic, Dynamic, norm::Instance, pool::Avg>;
+
+template <class Method>
+DistillResult distill_with(const DistillSettings& s, DistillNet& net, const DatasetSplits<float>& data,
+                           const ExpertSet& experts, const RunArgs& a) {
+  Dsa<float> dsa;
+  DistillerOptions opt;
+  opt.out_dir = a.out;
+  opt.resume = a.resume;
+  Progress progress("distill", s.iterations, "it");
+  opt.on_iteration = [&](const IterationRecord& r) {
+    progress.update(r.iteration);
+    if (r.iteration % 10 == 0 || r.iteration == r.iterations) {
+      progress.finish();
+      std::printf("iteration %ld/%ld loss %.5f%s lr %.6g (%.2f s/it)\n", long(r.iteration), long(r.iterations),
+                  r.loss, r.skipped ? " (skipped)" : "", r.lr, r.seconds);
+      std::fflush(stdout);
+    }
+  };
+  opt.on_evaluation = [&](const EvaluationRecord& e) {
+    progress.finish();
+    std::printf("%s evaluation at iteration %ld: %.2f%% +- %.2f%% (%zu runs, %.0f s)\n", e.final ? "final" : "periodic",
+                long(e.iteration), 100 * e.result.mean, 100 * e.result.std, e.result.accuracies.size(), e.seconds);
+    std::fflush(stdout);
+  };
+  Distiller<Method, DistillNet> d(Method::from_settings(s), s, net, data, experts, &dsa, opt);
+  return d.run();
+}
+
+int run_distill(const RunArgs& a) {
+  a.common.apply();
+  // The experts' dataset picks the default preset.
+  const ExpertTrajectory first = load_expert(expert_path(a.experts, 0));
+  const std::string dataset = first.metadata.count("dataset") ? first.metadata.at("dataset") : "cifar10";
+  DistillSettings s = resolve_settings(a, dataset);
+  if (a.print_settings) {
+    std::printf("%s\n", to_json(s).dump(2).c_str());
+    return 0;
+  }
+  Timer wall;
+  const ExpertSet experts = load_experts(a.experts, s.max_start_epoch + s.expert_epochs);
+  std::fprintf(stderr, "experts: %ld from %s (%s, %s, %ld epochs)\n", long(experts.size()), a.experts.c_str(),
+               experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));
+  if (s.zca != (experts.preprocessing.kind == PreprocessKind::kZca))
+    std::fprintf(stderr, "warning: the %s setting %s ZCA, the experts were trained %s it\n", s.method.c_str(),
+                 s.zca ? "uses" : "does not use", experts.preprocessing.kind == PreprocessKind::kZca ? "with" : "without");
+  const ArchSpec arch = parse_arch(experts.arch.empty() ? "ConvNet" : experts.arch);
+  DISTILL_CHECK(arch.norm == ArchSpec::Norm::kInstance && arch.pool == ArchSpec::Pool::kAvg,
+                a.experts << ": experts use " << arch.name()
+                          << "; distillation runs ConvNet[D n][W n] with instance norm and average pooling");
+  auto data = load(experts.dataset.empty() ? s.dataset : experts.dataset, a.data);
+  experts.preprocessing.apply(data.train.images);
+  experts.preprocessing.apply(data.test.images);
+  make_directory(a.out);
+  DistillNet net(ConvNetConfig{data.train.channels(), data.train.height(), data.train.width(), data.train.classes,
+                               arch.width, arch.depth});
+  DistillResult r;
+  if (s.method == "mtt") r = distill_with<MTT>(s, net, data, experts, a);
+  else if (s.method == "tesla") r = distill_with<TESLA>(s, net, data, experts, a);
+  else if (s.method == "datm") r = distill_with<DATM>(s, net, data, experts, a);
+  else r = distill_with<DATM_CLR>(s, net, data, experts, a);
+
+  const std::string png = a.out + "/synthetic.png";
+  write_synthetic_set_png(png, r.set);
+  json summary = {{"method", s.method}, {"settings", to_json(s)}, {"experts", a.experts},
+                  {"experts_count", experts.size()}, {"iterations", r.iterations}, {"lr", r.set.lr},
+                  {"seconds", wall.seconds()}, {"synthetic", a.out + "/synthetic.safetensors"}, {"png", png}};
+  if (r.best_iteration >= 0) summary["best"] = {{"iteration", r.best_iteration}, {"accuracy", r.best_accuracy}};
+  if (!r.final_evaluation.accuracies.empty())
+    summary["final_evaluation"] = {{"accuracies", r.final_evaluation.accuracies},
+                                   {"mean", r.final_evaluation.mean}, {"std", r.final_evaluation.std}};
+  const std::string text = summary.dump(2) + "\n";
+  write_file_atomic(a.out + "/summary.json", {{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}});
+  std::printf("wrote %s/synthetic.safetensors, %s, %s/summary.json (%.0f s)\n", a.out.c_str(), png.c_str(),
+              a.out.c_str(), wall.seconds());
+  if (!r.final_evaluation.accuracies.empty())
+    std::printf("accuracy_mean=%.2f accuracy_std=%.2f\n", 100 * r.final_evaluation.mean, 100 * r.final_evaluation.std);
+  else
+    std::printf("iterations=%ld\n", long(r.iterations));
+  return 0;
+}
+
+int run_presets() {
+  for (const auto& [method, name] : preset_names())
+    std::printf("%s %s %s\n", method.c_str(), name.c_str(), to_json(preset_settings(method, name)).dump().c_str());
   return 0;
 }
 
@@ -308,7 +435,7 @@ int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
   for (Index i = 0; i < n; ++i) labels[i] = int(i / ipc);
   Dsa<float> dsa;
   Unroll<ConvNet3<float>, Dsa<float>> unroll(net, &dsa);
-  UnrollGradients<float> grads;
+  SyntheticGradients<float> grads;
   auto iteration = [&](Index it) {
     const auto plan = make_unroll_steps(n, steps, batch_syn, std::uint64_t(it));
     const float loss = unroll.forward(theta0, target, images.cview(), labels, {}, 0.01f, plan);
@@ -375,6 +502,36 @@ int main(int argc, char** argv) {
   evaluate->add_option("--seed", ev.seed, "Random seed")->capture_default_str();
   ev.common.add(evaluate);
 
+  RunArgs ra;
+  auto* run = app.add_subcommand(
+      "run", "Distil a dataset with a trajectory-matching method from expert trajectories; writes the synthetic set, "
+             "a PNG grid, checkpoints, metrics and a summary; the last line is accuracy_mean=... accuracy_std=...");
+  const std::vector<std::string> methods = {"mtt", "tesla", "datm", "datm-clr"};
+  run->add_option("--method", ra.method, "Method")->required()->check(CLI::IsMember(methods));
+  run->add_option("--ipc", ra.ipc, "Synthetic images per class")->capture_default_str()->check(CLI::PositiveNumber);
+  run->add_option("--experts", ra.experts, "Directory of expert trajectories (distill experts)")->required()->check(CLI::ExistingDirectory);
+  run->add_option("--data", ra.data, "Dataset directory")->required()->check(CLI::ExistingDirectory);
+  run->add_option("--out", ra.out, "Output directory (created)")->required();
+  run->add_option("--preset", ra.preset, "Published setting, e.g. cifar10-ipc10 (default: <dataset>-ipc<K>; "
+                                         "see `distill presets`)");
+  run->add_option("--config", ra.config, "JSON file of settings applied over the preset")->check(CLI::ExistingFile);
+  run->add_option("--set", ra.set, "Override one setting, key=value (JSON value), e.g. --set syn_steps=20 "
+                                   "--set contrast=ntxent; repeatable");
+  run->add_option("--iterations", ra.iterations, "Outer iterations (default: the preset's)");
+  run->add_option("--syn-steps", ra.syn_steps, "Unrolled student steps N (default: the preset's)");
+  run->add_option("--batch-syn", ra.batch_syn, "Student minibatch (0: the whole set; default: the preset's)");
+  run->add_option("--eval-every", ra.eval_every, "Evaluate every E iterations (0: only at the end; default 500)");
+  run->add_option("--eval-runs", ra.eval_runs, "Networks per periodic evaluation (default 1)");
+  run->add_option("--final-eval-runs", ra.final_eval_runs, "Networks for the final evaluation (default 5; 0: none)");
+  run->add_option("--eval-epochs", ra.eval_epochs, "Epochs per evaluation network (default 1000)");
+  run->add_option("--checkpoint-every", ra.checkpoint_every, "Write the checkpoint every C iterations (default 10)");
+  run->add_option("--seed", ra.seed, "Random seed (default 0)");
+  run->add_flag("--resume", ra.resume, "Continue the run in --out from its checkpoint");
+  run->add_flag("--print-settings", ra.print_settings, "Print the resolved settings as JSON and exit");
+  ra.common.add(run, false);
+
+  auto* presets_cmd = app.add_subcommand("presets", "List the published settings: method, preset, settings as JSON");
+
   std::string show_in, show_out;
   Index upscale = 2;
   bool stretch = false;
@@ -414,6 +571,8 @@ int main(int argc, char** argv) {
   try {
     if (experts->parsed()) return run_experts(ex);
     if (evaluate->parsed()) return run_evaluate(ev);
+    if (run->parsed()) return run_distill(ra);
+    if (presets_cmd->parsed()) return run_presets();
     if (show->parsed()) return run_show(show_in, show_out, upscale, stretch);
     if (train->parsed()) {
       bench_common.apply();

@@ -38,7 +38,17 @@
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
 
+#include "distill/methods/checkpoint.hpp"
+#include "distill/methods/contrastive_update.hpp"
+#include "distill/methods/distiller.hpp"
+#include "distill/methods/initialize.hpp"
+#include "distill/methods/method.hpp"
+#include "distill/methods/label_policies.hpp"
+#include "distill/methods/presets.hpp"
+#include "distill/methods/settings.hpp"
+#include "distill/methods/trajectory_matching.hpp"
 #include "distill/methods/unroll.hpp"
+#include "distill/methods/windows.hpp"
 
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
@@ -56,5 +66,6 @@
 #include "distill/data/preprocess_io.hpp"
 #include "distill/data/safetensors.hpp"
 #include "distill/data/synthetic_set.hpp"
+#include "distill/data/synthetic_set_png.hpp"
 
 #endif  // DISTILL_DISTILL_HPP

@@ -52,7 +52,7 @@ void check_exact_gradient(Index n_steps, const Augment* aug, const InnerLoss& in
   const Tensor<double>* logits = soft ? &p.logits : nullptr;
   unroll.forward(p.theta0, p.target, p.images.cview(), p.labels,
                  soft ? p.logits.cview() : ConstView<double>{}, p.lr, p.steps);
-  UnrollGradients<double> g;
+  SyntheticGradients<double> g;
   unroll.backward(g);
   const double eps = 1e-5;
   Vec analytic, fd;
@@ -121,7 +121,7 @@ TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs
     Problem p(n);
     Unroll<Net, Dsa<double>> unroll(p.net, &dsa);
     unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps);
-    UnrollGradients<double> exact, tesla;
+    SyntheticGradients<double> exact, tesla;
     unroll.backward(exact, UnrollGradient::kExact);
     unroll.backward(tesla, UnrollGradient::kTesla);
     const Vec a(exact.images.data(), exact.images.data() + exact.images.size());
@@ -146,7 +146,7 @@ TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", 
   bad[1].batch[0] = 9;
   CHECK_THROWS_WITH(unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, bad),
                     Catch::Contains("step 1 uses image 9 of a set of 6"));
-  UnrollGradients<double> g;
+  SyntheticGradients<double> g;
   Unroll<Net, NoAugment> fresh(p.net, nullptr);
   CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
 }

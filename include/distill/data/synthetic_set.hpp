@@ -37,7 +37,8 @@ struct SyntheticSet {
   }
 };
 
-inline void save_synthetic_set(const std::string& path, const SyntheticSet& set) {
+/// The set as safetensors tensors and metadata (checkpoints add their own fields to it).
+inline SafetensorsFile synthetic_set_file(const SyntheticSet& set) {
   SafetensorsFile f;
   f.add("images", set.images);
   std::vector<std::int32_t> labels(set.labels.begin(), set.labels.end());
@@ -50,18 +51,24 @@ inline void save_synthetic_set(const std::string& path, const SyntheticSet& set)
   f.metadata["classes"] = std::to_string(set.classes);
   f.metadata["dataset"] = set.dataset;
   add_preprocessing(f, set.preprocessing);
-  write_safetensors(path, f);
+  return f;
 }
 
-inline SyntheticSet load_synthetic_set(const std::string& path) {
-  const SafetensorsFile f = read_safetensors(path);
+inline void save_synthetic_set(const std::string& path, const SyntheticSet& set) {
+  write_safetensors(path, synthetic_set_file(set));
+}
+
+/// Reads a set from a file's tensors and metadata; `kind` is the expected metadata kind and
+/// errors name `path`.
+inline SyntheticSet synthetic_set_from_file(const SafetensorsFile& f, const std::string& path,
+                                            const std::string& kind = "distill.synthetic_set") {
   auto meta = [&](const char* key) {
     const auto it = f.metadata.find(key);
     DISTILL_CHECK(it != f.metadata.end(), path << ": metadata field '" << key << "' is missing");
     return it->second;
   };
-  DISTILL_CHECK(meta("kind") == "distill.synthetic_set",
-                path << ": not a synthetic set (metadata kind is '" << meta("kind") << "')");
+  DISTILL_CHECK(meta("kind") == kind,
+                path << ": not a " << kind << " file (metadata kind is '" << meta("kind") << "')");
   SyntheticSet s;
   s.images = f.get_tensor<float>("images");
   s.labels = f.get_ints("labels");
@@ -88,6 +95,10 @@ inline SyntheticSet load_synthetic_set(const std::string& path) {
   for (const auto& [k, v] : f.metadata)
     if (k.rfind("preprocess.", 0) != 0 && k != "kind" && k != "classes" && k != "dataset") s.info[k] = v;
   return s;
+}
+
+inline SyntheticSet load_synthetic_set(const std::string& path) {
+  return synthetic_set_from_file(read_safetensors(path), path);
 }
 
 }  // namespace distill

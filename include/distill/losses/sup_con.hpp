@@ -2,6 +2,7 @@
 #define DISTILL_LOSSES_SUP_CON_HPP
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -15,6 +16,11 @@ enum class Contrast {
   kSupCon,  ///< same label, any view, except the anchor itself (Khosla et al. 2020)
   kNtXent   ///< the other views of the same sample only (SimCLR, Chen et al. 2020)
 };
+
+inline Contrast parse_contrast(const std::string& s) {
+  DISTILL_CHECK(s == "supcon" || s == "ntxent", "contrast '" << s << "': expected supcon or ntxent");
+  return s == "supcon" ? Contrast::kSupCon : Contrast::kNtXent;
+}
 
 /// SupCon / NT-Xent on embeddings. Rows are V views of B samples, row v·B + b is view v of
 /// sample b. Each row is L2-normalised (z = e/‖e‖), S = Z·Zᵀ/τ, and for every anchor i with at

@@ -62,9 +62,9 @@ enum class UnrollGradient {
   kTesla   ///< TESLA: every step sees λ_N (no Hessian term); exact for N = 1 only
 };
 
-/// Gradients of the matching loss with respect to the outer variables.
+/// Gradients of an outer (distillation) loss with respect to the synthetic set's variables.
 template <class Scalar>
-struct UnrollGradients {
+struct SyntheticGradients {
   Tensor<Scalar> images;        ///< [N, C, H, W]
   Tensor<Scalar> label_logits;  ///< [N, K] when the labels are soft, else empty
   double lr = 0;                ///< ∂L/∂α
@@ -100,7 +100,7 @@ class Unroll {
                  const std::vector<UnrollStep>& steps);
 
   /// The reverse sweep after forward: gradients of L (exact or TESLA).
-  void backward(UnrollGradients<Scalar>& out, UnrollGradient mode = UnrollGradient::kExact);
+  void backward(SyntheticGradients<Scalar>& out, UnrollGradient mode = UnrollGradient::kExact);
 
   /// θ_k of the last forward sweep, k = 0 … N.
   const std::vector<ParamVector>& trajectory() const { return thetas_; }
@@ -246,7 +246,7 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
 }
 
 template <class Net, class Augment>
-void Unroll<Net, Augment>::backward(UnrollGradients<Scalar>& out, UnrollGradient mode) {
+void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradient mode) {
   DISTILL_CHECK(!thetas_.empty(), "Unroll::backward: call forward first");
   const Shape is = images_.shape();
   out.images.resize(is);

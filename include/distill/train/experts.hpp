@@ -1,6 +1,7 @@
 #ifndef DISTILL_TRAIN_EXPERTS_HPP
 #define DISTILL_TRAIN_EXPERTS_HPP
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -168,6 +169,58 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
     }
     return 0;
   });
+}
+
+/// Every expert of a directory written by train_experts, with the preprocessing they were
+/// trained under. Only checkpoints 0 … keep_epochs are kept in memory (all when negative);
+/// the last checkpoint of every file is kept apart, since DATM labels images with it.
+struct ExpertSet {
+  std::vector<std::vector<Vector<float>>> checkpoints;  ///< [expert][epoch]
+  std::vector<Vector<float>> final_params;              ///< each expert's last checkpoint
+  Preprocessing<float> preprocessing = Preprocessing<float>::none();
+  std::string arch, dataset, directory;
+
+  Index size() const { return static_cast<Index>(checkpoints.size()); }
+  /// Epochs available in every expert (the shortest one).
+  Index epochs() const {
+    Index e = -1;
+    for (const auto& c : checkpoints) e = e < 0 ? Index(c.size()) - 1 : std::min(e, Index(c.size()) - 1);
+    return e;
+  }
+};
+
+inline ExpertSet load_experts(const std::string& dir, Index keep_epochs = -1) {
+  ExpertSet set;
+  set.directory = dir;
+  {
+    const std::string path = preprocessing_path(dir);
+    DISTILL_CHECK(regular_file_exists(path), path << ": missing (is " << dir
+                                                  << " a directory written by `distill experts`?)");
+    set.preprocessing = get_preprocessing(read_safetensors(path), path);
+  }
+  for (Index k = 0; regular_file_exists(expert_path(dir, k)); ++k) {
+    const std::string path = expert_path(dir, k);
+    ExpertTrajectory t = load_expert(path);
+    const std::string arch = t.metadata.count("arch") ? t.metadata.at("arch") : "";
+    const std::string dataset = t.metadata.count("dataset") ? t.metadata.at("dataset") : "";
+    if (k == 0) {
+      set.arch = arch;
+      set.dataset = dataset;
+    }
+    DISTILL_CHECK(arch == set.arch, path << ": metadata field 'arch' is '" << arch << "', expert 0 has '"
+                                         << set.arch << "'");
+    DISTILL_CHECK(dataset == set.dataset, path << ": metadata field 'dataset' is '" << dataset
+                                               << "', expert 0 has '" << set.dataset << "'");
+    DISTILL_CHECK(t.checkpoints.front().size() == (set.final_params.empty() ? t.checkpoints.front().size()
+                                                                            : set.final_params[0].size()),
+                  path << ": " << t.checkpoints.front().size() << " parameters, expert 0 has "
+                       << set.final_params[0].size());
+    set.final_params.push_back(t.checkpoints.back());
+    if (keep_epochs >= 0 && Index(t.checkpoints.size()) > keep_epochs + 1) t.checkpoints.resize(keep_epochs + 1);
+    set.checkpoints.push_back(std::move(t.checkpoints));
+  }
+  DISTILL_CHECK(set.size() > 0, dir << ": no expert trajectories (expected " << expert_path(dir, 0) << ")");
+  return set;
 }
 
 }  // namespace distill

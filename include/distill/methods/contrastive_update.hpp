@@ -1,0 +1,116 @@
+#ifndef DISTILL_METHODS_CONTRASTIVE_UPDATE_HPP
+#define DISTILL_METHODS_CONTRASTIVE_UPDATE_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "distill/core/tensor.hpp"
+#include "distill/losses/sup_con.hpp"
+#include "distill/methods/settings.hpp"
+
+namespace distill {
+
+/// No extra term in the outer objective (MTT, TESLA, DATM). An outer-extra policy has
+/// `template <class Net, class Augment> double add(Net&, const Augment*, θ*, images, labels,
+/// seed, grad_images)`: it returns its term of the outer loss and adds its gradient with
+/// respect to the images to grad_images.
+struct NoOuterExtra {
+  static NoOuterExtra from_settings(const DistillSettings& s) {
+    DISTILL_CHECK(!s.update, "field 'update': method " << s.method << " has no Contrastive Update (datm-clr has)");
+    return {};
+  }
+  template <class Net, class Augment>
+  double add(Net&, const Augment*, const Vector<typename Net::scalar_type>&,
+             ConstView<typename Net::scalar_type>, const std::vector<int>&, std::uint64_t,
+             Tensor<typename Net::scalar_type>&) {
+    return 0;
+  }
+};
+
+/// DATM-CLR's Contrastive Update (design §4): the outer objective gains
+/// λ·L_con(E), E the embeddings of two independent DSA views of every synthetic image under
+/// the target expert θ* (first order: no unroll). L_con is SupCon (positives: same class,
+/// including the other view) or NT-Xent (positives: the other view). The network runs in
+/// chunks of at most `chunk` samples, so memory does not grow with the set: embeddings are
+/// collected first, the loss gradient is taken on all of them, then every chunk is run again
+/// and sent back to its pixels.
+class ContrastiveUpdate {
+ public:
+  explicit ContrastiveUpdate(double weight = 0.1, Contrast kind = Contrast::kSupCon, double temperature = 0.1,
+                             Index chunk = 256)
+      : weight_(weight), kind_(kind), temperature_(temperature), chunk_(chunk) {
+    DISTILL_CHECK(weight >= 0 && temperature > 0 && chunk > 0,
+                  "ContrastiveUpdate: need weight >= 0, temperature > 0 and chunk > 0 (got "
+                      << weight << ", " << temperature << ", " << chunk << ")");
+  }
+  /// λ = update_weight when `update` is on, else 0 (off: no work is done).
+  static ContrastiveUpdate from_settings(const DistillSettings& s) {
+    return ContrastiveUpdate(s.update ? s.update_weight : 0, parse_contrast(s.contrast), s.temperature);
+  }
+  double weight() const { return weight_; }
+
+  template <class Net, class Augment>
+  double add(Net& net, const Augment* augment, const Vector<typename Net::scalar_type>& theta,
+             ConstView<typename Net::scalar_type> images, const std::vector<int>& labels, std::uint64_t seed,
+             Tensor<typename Net::scalar_type>& grad_images) {
+    using Scalar = typename Net::scalar_type;
+    if (weight_ == 0) return 0;
+    const Shape s = images.shape();
+    const Index n = s.n, views = 2, total = views * n, d = net.embedding_size();
+    // Once per outer iteration, so these are not kept between calls.
+    Tensor<Scalar> x, embeddings, g_embeddings, gx, g_view;
+    check_shape(s, grad_images.shape(), "ContrastiveUpdate image gradient");
+    // The views, stacked [view 0 of every image; view 1 of every image].
+    x.resize({total, s.c, s.h, s.w});
+    for (Index v = 0; v < views; ++v) {
+      MutableView<Scalar> out = x.view().samples(v * n, n);
+      if (augment)
+        augment->forward(augment->draw(n, s.c, s.h, s.w, seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull), images, out);
+      else
+        std::copy(images.data(), images.data() + images.size(), out.data());
+    }
+    net.set_training(true);
+    embeddings.resize(Shape(total, d));
+    for (Index first = 0; first < total; first += chunk_) {
+      const Index b = std::min(chunk_, total - first);
+      const auto out = net.forward(theta.data(), x.cview().samples(first, b));
+      std::copy(out.embedding.data(), out.embedding.data() + b * d, embeddings.data() + first * d);
+    }
+    std::vector<int> view_labels(labels);
+    view_labels.insert(view_labels.end(), labels.begin(), labels.end());
+    ContrastiveLoss<Scalar> loss(kind_, temperature_, views);
+    const double value = double(loss.forward(embeddings.cview(), view_labels));
+    g_embeddings.resize(embeddings.shape());
+    loss.backward(g_embeddings);
+    g_embeddings.vec() *= Scalar(weight_);
+    gx.resize(x.shape());
+    for (Index first = 0; first < total; first += chunk_) {
+      const Index b = std::min(chunk_, total - first);
+      net.forward(theta.data(), x.cview().samples(first, b));
+      net.backward(theta.data(), {}, g_embeddings.cview().samples(first, b), nullptr, gx.view().samples(first, b));
+    }
+    for (Index v = 0; v < views; ++v) {
+      const ConstView<Scalar> gv = gx.cview().samples(v * n, n);
+      if (augment) {
+        g_view.resize(s);
+        augment->backward(augment->draw(n, s.c, s.h, s.w, seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull), gv,
+                          g_view.view());
+        grad_images.vec() += g_view.vec();
+      } else {
+        grad_images.vec() += gv.cvec();
+      }
+    }
+    return weight_ * value;
+  }
+
+ private:
+  double weight_;
+  Contrast kind_;
+  double temperature_;
+  Index chunk_;
+};
+
+}  // namespace distill
+
+#endif  // DISTILL_METHODS_CONTRASTIVE_UPDATE_HPP

@@ -1,0 +1,86 @@
+#ifndef DISTILL_METHODS_METHOD_HPP
+#define DISTILL_METHODS_METHOD_HPP
+
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "distill/augment/dsa.hpp"
+#include "distill/data/dataset.hpp"
+#include "distill/data/synthetic_set.hpp"
+#include "distill/methods/settings.hpp"
+#include "distill/methods/unroll.hpp"
+#include "distill/train/experts.hpp"
+
+namespace distill {
+
+/// What one outer iteration of a method reports to the driver.
+struct IterationReport {
+  double loss = 0;       ///< the outer loss (matching loss plus any extra term)
+  bool skipped = false;  ///< the driver leaves the set unchanged (DATM's loss threshold)
+  nlohmann::json info = nlohmann::json::object();  ///< method-specific figures for the log
+};
+
+/// The contract between Distiller and a method policy. A method M provides
+///   static constexpr bool kLearnsLr, kLearnsLabels;   // which outer variables it learns
+///   static M from_settings(const DistillSettings&);
+///   double label_lr() const; double label_momentum() const;  // label optimiser (if learned)
+///   template <class Net> class State {
+///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>*);
+///     void initialize(SyntheticSet&, Index per_class, std::uint64_t seed);
+///     IterationReport iterate(Index iteration, std::uint64_t seed, const SyntheticSet&,
+///                             SyntheticGradients<float>&);   // 0-based iteration
+///   };
+/// Everything random in an iteration must come from (seed, iteration), so that resuming from
+/// a checkpoint reproduces an uninterrupted run.
+template <class M, class Net>
+struct MethodChecks {
+ private:
+  template <class T>
+  static auto has_state(int) -> decltype(std::declval<typename T::template State<Net>&>(), std::true_type{});
+  template <class T>
+  static std::false_type has_state(...);
+  template <class T>
+  static auto has_from_settings(int)
+      -> decltype(T::from_settings(std::declval<const DistillSettings&>()), std::true_type{});
+  template <class T>
+  static std::false_type has_from_settings(...);
+  template <class T>
+  static auto has_flags(int) -> decltype(bool(T::kLearnsLr), bool(T::kLearnsLabels), std::declval<const T&>().label_lr(),
+                                         std::declval<const T&>().label_momentum(), std::true_type{});
+  template <class T>
+  static std::false_type has_flags(...);
+  template <class S>
+  static auto has_iterate(int)
+      -> decltype(std::declval<S&>().initialize(std::declval<SyntheticSet&>(), Index{}, std::uint64_t{}),
+                  IterationReport(std::declval<S&>().iterate(Index{}, std::uint64_t{}, std::declval<const SyntheticSet&>(),
+                                                             std::declval<SyntheticGradients<float>&>())),
+                  std::true_type{});
+  template <class S>
+  static std::false_type has_iterate(...);
+
+ public:
+  static constexpr bool kState = decltype(has_state<M>(0))::value;
+  static constexpr bool kFromSettings = decltype(has_from_settings<M>(0))::value;
+  static constexpr bool kFlags = decltype(has_flags<M>(0))::value;
+  static constexpr bool check() {
+    static_assert(kState, "Distiller: the method has no nested `template <class Net> class State` (see methods/method.hpp)");
+    static_assert(kFromSettings, "Distiller: the method has no `static M from_settings(const DistillSettings&)`");
+    static_assert(kFlags, "Distiller: the method must declare `static constexpr bool kLearnsLr, kLearnsLabels` and "
+                          "`label_lr()`, `label_momentum()`");
+    return true;
+  }
+  template <class S>
+  static constexpr bool check_state() {
+    static_assert(decltype(has_iterate<S>(0))::value,
+                  "Distiller: the method's State needs `initialize(SyntheticSet&, Index, std::uint64_t)` and "
+                  "`IterationReport iterate(Index, std::uint64_t, const SyntheticSet&, SyntheticGradients<float>&)`");
+    return true;
+  }
+};
+
+}  // namespace distill
+
+#endif  // DISTILL_METHODS_METHOD_HPP
