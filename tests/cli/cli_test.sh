@@ -30,6 +30,35 @@ python3 -c "import sys; sys.exit(0 if float('$mean') >= 50 else 1)"  # the bands
 "$distill" show --synthetic "$work/set.safetensors" --out "$work/grid.png"
 head -c 8 "$work/grid.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a"
 
+# Distillation: DATM-CLR on the experts, killed after a checkpoint and resumed, equals the
+# uninterrupted run byte for byte.
+run_args=(--method datm-clr --ipc 2 --preset cifar10-ipc1 --set max_start_epoch=2 --experts "$work/experts"
+          --data "$work/data" --iterations 12 --syn-steps 3 --eval-every 0 --final-eval-runs 1 --eval-epochs 10
+          --checkpoint-every 1 --threads 2)
+"$distill" run "${run_args[@]}" --out "$work/full" > "$work/run.txt" 2> /dev/null
+tail -n 1 "$work/run.txt" | grep -Eq '^accuracy_mean=[0-9.]+ accuracy_std=[0-9.]+$'
+for f in synthetic.safetensors synthetic.png summary.json metrics.jsonl checkpoint.safetensors; do test -s "$work/full/$f"; done
+"$distill" run "${run_args[@]}" --out "$work/cut" > /dev/null 2>&1 &
+pid=$!
+until grep -q '"iteration":4,' "$work/cut/metrics.jsonl" 2> /dev/null; do
+  kill -0 $pid 2> /dev/null || { echo "run finished before it could be killed"; exit 1; }
+  sleep 0.01
+done
+kill -9 $pid
+wait $pid 2> /dev/null || true
+test ! -e "$work/cut/synthetic.safetensors"
+"$distill" run "${run_args[@]}" --out "$work/cut" --resume > /dev/null 2>&1
+cmp "$work/full/synthetic.safetensors" "$work/cut/synthetic.safetensors"
+grep -q '"event":"resume"' "$work/cut/metrics.jsonl"
+# Without --resume an existing run is left alone.
+if "$distill" run "${run_args[@]}" --out "$work/full" > /dev/null 2> "$work/err.txt"; then exit 1; fi
+grep -q "exists: pass --resume" "$work/err.txt"
+"$distill" presets | grep -q '^datm-clr cifar10-ipc10 '
+"$distill" run "${run_args[@]}" --out "$work/x" --print-settings | grep -q '"syn_steps": 3'
+if "$distill" run "${run_args[@]}" --out "$work/x" --set syn_step=3 2> "$work/err.txt"; then exit 1; fi
+test "$(grep -c . "$work/err.txt")" -eq 1
+grep -q "unknown field 'syn_step'" "$work/err.txt"
+
 # Errors: one line, non-zero exit.
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1

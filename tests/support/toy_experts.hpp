@@ -1,0 +1,40 @@
+#ifndef DISTILL_TESTS_SUPPORT_TOY_EXPERTS_HPP
+#define DISTILL_TESTS_SUPPORT_TOY_EXPERTS_HPP
+
+// Expert trajectories trained in memory on a small problem, for the methods' tests.
+
+#include "distill/train/experts.hpp"
+#include "distill/train/trainer.hpp"
+
+namespace distill::test {
+
+/// `experts` trajectories of plain SGD (no augmentation) on `train`: θ_0 and θ after every
+/// epoch. With batch ≥ the set, an "epoch" is one full-batch step.
+template <class Net>
+ExpertSet toy_experts(Net& net, const Dataset<float>& train, Index experts, Index epochs, double lr, Index batch) {
+  ExpertSet set;
+  set.arch = "ConvNet";
+  set.dataset = "toy";
+  set.directory = "(in memory)";
+  for (Index k = 0; k < experts; ++k) {
+    Vector<float> theta = net.init_params(100 + std::uint64_t(k));
+    std::vector<Vector<float>> traj{theta};
+    for (Index e = 0; e < epochs; ++e) {
+      TrainConfig tc;
+      tc.epochs = e + 1;
+      tc.first_epoch = e;
+      tc.batch = batch;
+      tc.lr = lr;
+      tc.seed = std::uint64_t(k);
+      train_network(net, theta, train.images.cview(), Labels<float>{&train.labels, {}}, tc, no_augment());
+      traj.push_back(theta);
+    }
+    set.final_params.push_back(traj.back());
+    set.checkpoints.push_back(std::move(traj));
+  }
+  return set;
+}
+
+}  // namespace distill::test
+
+#endif  // DISTILL_TESTS_SUPPORT_TOY_EXPERTS_HPP
