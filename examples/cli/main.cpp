@@ -234,7 +234,7 @@ int run_show(const std::string& synthetic, const std::string& out, Index upscale
 
 // ---------------------------------------------------------------------------------------------
 struct RunArgs {
-  std::string method, experts, data, out, preset, config;
+  std::string method, experts, data, dataset = "cifar10", out, preset, config;
   std::vector<std::string> set;
   Index ipc = 1, iterations = -1, syn_steps = -1, batch_syn = -1, eval_every = -1, eval_runs = -1, eval_epochs = -1,
         final_eval_runs = -1, checkpoint_every = -1;
@@ -315,28 +315,44 @@ DistillResult distill_with(const DistillSettings& s, DistillNet& net, const Data
 
 int run_distill(const RunArgs& a) {
   a.common.apply();
-  // The experts' dataset picks the default preset.
-  const ExpertTrajectory first = load_expert(expert_path(a.experts, 0));
-  const std::string dataset = first.metadata.count("dataset") ? first.metadata.at("dataset") : "cifar10";
+  // DM needs no experts; every other method does, and the experts' dataset picks the preset.
+  const bool needs_experts = a.method != "dm";
+  DISTILL_CHECK(!needs_experts || !a.experts.empty(), "run: --method " << a.method << " needs --experts DIR");
+  std::string dataset = a.dataset;
+  if (!a.experts.empty()) {
+    const ExpertTrajectory first = load_expert(expert_path(a.experts, 0));
+    if (first.metadata.count("dataset")) dataset = first.metadata.at("dataset");
+  }
   DistillSettings s = resolve_settings(a, dataset);
   if (a.print_settings) {
     std::printf("%s\n", to_json(s).dump(2).c_str());
     return 0;
   }
   Timer wall;
-  const ExpertSet experts = load_experts(a.experts, s.max_start_epoch + s.expert_epochs);
-  std::fprintf(stderr, "experts: %ld from %s (%s, %s, %ld epochs)\n", long(experts.size()), a.experts.c_str(),
-               experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));
-  if (s.zca != (experts.preprocessing.kind == PreprocessKind::kZca))
-    std::fprintf(stderr, "warning: the %s setting %s ZCA, the experts were trained %s it\n", s.method.c_str(),
-                 s.zca ? "uses" : "does not use", experts.preprocessing.kind == PreprocessKind::kZca ? "with" : "without");
+  const bool tm = s.method == "mtt" || s.method == "tesla" || s.method == "datm" || s.method == "datm-clr";
+  ExpertSet experts;
+  DatasetSplits<float> data;
+  if (needs_experts) {
+    experts = load_experts(a.experts, tm ? s.max_start_epoch + s.expert_epochs : -1);
+    std::fprintf(stderr, "experts: %ld from %s (%s, %s, %ld epochs)\n", long(experts.size()), a.experts.c_str(),
+                 experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));
+    if (s.zca != (experts.preprocessing.kind == PreprocessKind::kZca))
+      std::fprintf(stderr, "warning: the %s setting %s ZCA, the experts were trained %s it\n", s.method.c_str(),
+                   s.zca ? "uses" : "does not use",
+                   experts.preprocessing.kind == PreprocessKind::kZca ? "with" : "without");
+    data = load(experts.dataset.empty() ? s.dataset : experts.dataset, a.data);
+    experts.preprocessing.apply(data.train.images);
+    experts.preprocessing.apply(data.test.images);
+  } else {
+    data = load(dataset, a.data);
+    experts.preprocessing = preprocess(data, s.zca, dataset);
+    experts.dataset = dataset;
+    experts.arch = "ConvNet";
+  }
   const ArchSpec arch = parse_arch(experts.arch.empty() ? "ConvNet" : experts.arch);
   DISTILL_CHECK(arch.norm == ArchSpec::Norm::kInstance && arch.pool == ArchSpec::Pool::kAvg,
                 a.experts << ": experts use " << arch.name()
                           << "; distillation runs ConvNet[D n][W n] with instance norm and average pooling");
-  auto data = load(experts.dataset.empty() ? s.dataset : experts.dataset, a.data);
-  experts.preprocessing.apply(data.train.images);
-  experts.preprocessing.apply(data.test.images);
   make_directory(a.out);
   DistillNet net(ConvNetConfig{data.train.channels(), data.train.height(), data.train.width(), data.train.classes,
                                arch.width, arch.depth});
@@ -344,7 +360,9 @@ int run_distill(const RunArgs& a) {
   if (s.method == "mtt") r = distill_with<MTT>(s, net, data, experts, a);
   else if (s.method == "tesla") r = distill_with<TESLA>(s, net, data, experts, a);
   else if (s.method == "datm") r = distill_with<DATM>(s, net, data, experts, a);
-  else r = distill_with<DATM_CLR>(s, net, data, experts, a);
+  else if (s.method == "datm-clr") r = distill_with<DATM_CLR>(s, net, data, experts, a);
+  else if (s.method == "dm") r = distill_with<DM>(s, net, data, experts, a);
+  else r = distill_with<TGDD>(s, net, data, experts, a);
 
   const std::string png = a.out + "/synthetic.png";
   write_synthetic_set_png(png, r.set);
@@ -459,6 +477,66 @@ int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
   return 0;
 }
 
+/// One distribution-matching iteration (DM or TGDD at its preset, all classes) on generated
+/// CIFAR-10-shaped data and random expert parameters.
+template <class Method>
+int bench_dm_with(const std::string& method, Index ipc, Index iterations) {
+  const DistillSettings s = preset_settings(method, "cifar10-ipc" + std::to_string(ipc));
+  const Index classes = 10, per_class = 300;
+  DatasetSplits<float> data;
+  data.train.classes = data.test.classes = classes;
+  data.train.images.resize(Shape(classes * per_class, 3, 32, 32));
+  Rng rng(5);
+  for (Index i = 0; i < data.train.images.size(); ++i) data.train.images[i] = float(rng.normal());
+  for (Index i = 0; i < classes * per_class; ++i) data.train.labels.push_back(int(i % classes));
+  DistillNet net(ConvNetConfig{3, 32, 32, classes, 128, 3});
+  ExpertSet experts;
+  experts.directory = "(generated)";
+  std::vector<Vector<float>> traj{net.init_params(1)};
+  for (Index e = 1; e <= 20; ++e) {
+    traj.push_back(traj.back());
+    for (Index i = 0; i < traj.back().size(); ++i) traj.back()[i] += 0.001f * float(rng.normal());
+  }
+  experts.final_params.push_back(traj.back());
+  experts.checkpoints.push_back(traj);
+  Dsa<float> dsa;
+  const Method m = Method::from_settings(s);
+  typename Method::template State<DistillNet> state(m, net, experts, data.train, &dsa);
+  SyntheticSet syn;
+  state.initialize(syn, ipc, 0);
+  SyntheticGradients<float> grads;
+  Sgd<float> opt(float(s.lr_img), float(s.image_momentum));
+  auto iteration = [&](Index it) {
+    double loss = 0;
+    for (Index step = 0; step < state.steps_per_iteration(); ++step) {
+      loss += state.iterate(it, step, 0, syn, grads).loss;
+      opt.step(syn.images.vec(), grads.images.vec());
+    }
+    return loss;
+  };
+  iteration(0);  // warm-up: workspaces
+  Progress progress("dm iteration", iterations, "it");
+  Timer timer;
+  double loss = 0;
+  for (Index it = 1; it <= iterations; ++it) {
+    loss = iteration(it);
+    progress.update(it);
+  }
+  const double seconds = timer.seconds() / double(iterations);
+  progress.finish();
+  std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld iterations=%ld "
+              "threads=%d loss=%.5f\n",
+              method.c_str(), long(ipc), long(s.batch_real), long(state.steps_per_iteration()), long(iterations),
+              max_threads(), loss);
+  std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+  return 0;
+}
+
+int run_bench_dm(const std::string& method, Index ipc, Index iterations) {
+  DISTILL_CHECK(ipc > 0 && iterations > 0, "bench dm: --ipc and --iterations must be positive");
+  return method == "dm" ? bench_dm_with<DM>(method, ipc, iterations) : bench_dm_with<TGDD>(method, ipc, iterations);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -504,12 +582,15 @@ int main(int argc, char** argv) {
 
   RunArgs ra;
   auto* run = app.add_subcommand(
-      "run", "Distil a dataset with a trajectory-matching method from expert trajectories; writes the synthetic set, "
+      "run", "Distil a dataset (trajectory matching or distribution matching); writes the synthetic set, "
              "a PNG grid, checkpoints, metrics and a summary; the last line is accuracy_mean=... accuracy_std=...");
-  const std::vector<std::string> methods = {"mtt", "tesla", "datm", "datm-clr"};
+  const std::vector<std::string> methods = {"mtt", "tesla", "datm", "datm-clr", "dm", "tgdd"};
   run->add_option("--method", ra.method, "Method")->required()->check(CLI::IsMember(methods));
   run->add_option("--ipc", ra.ipc, "Synthetic images per class")->capture_default_str()->check(CLI::PositiveNumber);
-  run->add_option("--experts", ra.experts, "Directory of expert trajectories (distill experts)")->required()->check(CLI::ExistingDirectory);
+  run->add_option("--experts", ra.experts, "Directory of expert trajectories (distill experts); all methods but dm")
+      ->check(CLI::ExistingDirectory);
+  run->add_option("--dataset", ra.dataset, "Dataset format when no experts are given (dm)")
+      ->check(CLI::IsMember(datasets))->capture_default_str();
   run->add_option("--data", ra.data, "Dataset directory")->required()->check(CLI::ExistingDirectory);
   run->add_option("--out", ra.out, "Output directory (created)")->required();
   run->add_option("--preset", ra.preset, "Published setting, e.g. cifar10-ipc10 (default: <dataset>-ipc<K>; "
@@ -563,6 +644,17 @@ int main(int argc, char** argv) {
   Common tm_common;
   tm_common.add(tm, false);
 
+  auto* dm = bench->add_subcommand(
+      "dm", "One distribution-matching iteration (DM or TGDD at its CIFAR-10 preset) on generated data; "
+            "the last line is seconds_per_iteration=... peak_rss_mib=...");
+  std::string dm_method = "dm";
+  Index dm_ipc = 10, dm_iterations = 5;
+  dm->add_option("--method", dm_method, "dm or tgdd")->check(CLI::IsMember({"dm", "tgdd"}))->capture_default_str();
+  dm->add_option("--ipc", dm_ipc, "Images per class: 1, 10 or 50 (the presets)")->capture_default_str();
+  dm->add_option("--iterations", dm_iterations, "Timed iterations (after one warm-up)")->capture_default_str();
+  Common dm_common;
+  dm_common.add(dm, false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -581,6 +673,10 @@ int main(int argc, char** argv) {
     if (tm->parsed()) {
       tm_common.apply();
       return run_bench_tm(tm_ipc, tm_steps, tm_batch, tm_iterations);
+    }
+    if (dm->parsed()) {
+      dm_common.apply();
+      return run_bench_dm(dm_method, dm_ipc, dm_iterations);
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -72,7 +72,9 @@ struct PoisonedMethod {
       syn.labels.clear();
       for (Index i : idx) syn.labels.push_back(train_.labels[i]);
     }
-    IterationReport iterate(Index iteration, std::uint64_t, const SyntheticSet& syn, SyntheticGradients<float>& g) {
+    Index steps_per_iteration() const { return 1; }
+    IterationReport iterate(Index iteration, Index, std::uint64_t, const SyntheticSet& syn,
+                            SyntheticGradients<float>& g) {
       g.images.resize(syn.images.shape());
       g.images.vec().setConstant(0.01f);
       g.label_logits.resize(Shape(0, 0));

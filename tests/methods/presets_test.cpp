@@ -6,7 +6,7 @@ using namespace distill;
 
 TEST_CASE("Presets: every published setting parses and validates", "[methods][presets]") {
   const auto names = preset_names();
-  CHECK(names.size() >= 3 * 4);  // CIFAR-10 IPC 1, 10, 50 for each of the four methods
+  CHECK(names.size() >= 3 * 6);  // CIFAR-10 IPC 1, 10, 50 for each of the six methods
   for (const auto& [method, name] : names) {
     INFO(method << " " << name);
     DistillSettings s;
@@ -19,7 +19,7 @@ TEST_CASE("Presets: every published setting parses and validates", "[methods][pr
     apply_settings(back, to_json(s), "round trip");
     CHECK(to_json(back) == to_json(s));
   }
-  for (const char* m : {"mtt", "tesla", "datm", "datm-clr"})
+  for (const char* m : {"mtt", "tesla", "datm", "datm-clr", "dm", "tgdd"})
     for (const char* n : {"cifar10-ipc1", "cifar10-ipc10", "cifar10-ipc50"}) CHECK_NOTHROW(preset_settings(m, n));
 }
 

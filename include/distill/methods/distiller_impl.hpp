@@ -89,11 +89,18 @@ DistillResult Distiller<Method, Net>::run() {
   while (c.iteration < total) {
     const Index it = c.iteration + 1;
     Timer timer;
-    const IterationReport report = state.iterate(c.iteration, settings_.seed, c.set, grads);
-    if (!std::isfinite(report.loss)) stop(it, "the loss is " + std::to_string(report.loss));
-    if (!detail::all_finite(grads.images) || !detail::all_finite(grads.label_logits) || !std::isfinite(grads.lr))
-      stop(it, "a gradient is not finite");
-    if (!report.skipped) {
+    IterationReport report;
+    report.skipped = true;
+    const Index steps = state.steps_per_iteration();
+    for (Index step = 0; step < steps; ++step) {
+      const IterationReport r = state.iterate(c.iteration, step, settings_.seed, c.set, grads);
+      if (!std::isfinite(r.loss)) stop(it, "the loss is " + std::to_string(r.loss));
+      if (!detail::all_finite(grads.images) || !detail::all_finite(grads.label_logits) || !std::isfinite(grads.lr))
+        stop(it, "a gradient is not finite");
+      report.loss += r.loss;
+      report.skipped = report.skipped && r.skipped;
+      if (step == 0) report.info = r.info;  // per-iteration draws (expert, stage) are reported at step 0
+      if (r.skipped) continue;
       image_opt.step(c.set.images.vec(), grads.images.vec());
       if (Method::kLearnsLr && settings_.lr_lr > 0) {
         alpha[0] = c.set.lr;

@@ -30,9 +30,12 @@ struct IterationReport {
 ///   template <class Net> class State {
 ///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>*);
 ///     void initialize(SyntheticSet&, Index per_class, std::uint64_t seed);
-///     IterationReport iterate(Index iteration, std::uint64_t seed, const SyntheticSet&,
-///                             SyntheticGradients<float>&);   // 0-based iteration
+///     Index steps_per_iteration() const;  // image updates per iteration (TGDD: one per class)
+///     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,
+///                             SyntheticGradients<float>&);   // 0-based iteration and step
 ///   };
+/// The driver calls iterate for step 0 … steps_per_iteration() − 1 of every iteration and
+/// updates the set after each.
 /// Everything random in an iteration must come from (seed, iteration), so that resuming from
 /// a checkpoint reproduces an uninterrupted run.
 template <class M, class Net>
@@ -55,7 +58,9 @@ struct MethodChecks {
   template <class S>
   static auto has_iterate(int)
       -> decltype(std::declval<S&>().initialize(std::declval<SyntheticSet&>(), Index{}, std::uint64_t{}),
-                  IterationReport(std::declval<S&>().iterate(Index{}, std::uint64_t{}, std::declval<const SyntheticSet&>(),
+                  Index(std::declval<const S&>().steps_per_iteration()),
+                  IterationReport(std::declval<S&>().iterate(Index{}, Index{}, std::uint64_t{},
+                                                             std::declval<const SyntheticSet&>(),
                                                              std::declval<SyntheticGradients<float>&>())),
                   std::true_type{});
   template <class S>
@@ -76,7 +81,8 @@ struct MethodChecks {
   static constexpr bool check_state() {
     static_assert(decltype(has_iterate<S>(0))::value,
                   "Distiller: the method's State needs `initialize(SyntheticSet&, Index, std::uint64_t)` and "
-                  "`IterationReport iterate(Index, std::uint64_t, const SyntheticSet&, SyntheticGradients<float>&)`");
+                  "`Index steps_per_iteration() const` and "
+                  "`IterationReport iterate(Index, Index, std::uint64_t, const SyntheticSet&, SyntheticGradients<float>&)`");
     return true;
   }
 };

@@ -23,6 +23,10 @@ struct Preset {
 /// image learning rate is a known typo in its table (MTT issue #31): 1000, which the author
 /// reports stable, is used. DATM-CLR publishes no hyper-parameters: its presets are DATM's with
 /// both contrastive strategies on at the design defaults (SupCon, τ = 0.1, λ = 0.1).
+/// DM and TGDD run on per-channel normalised images; TGDD's code steps images kept in [0, 1]
+/// with lr 0.01·IPC, which on images divided by the CIFAR std (≈ 0.2) is 0.01·IPC/0.2² =
+/// 0.25·IPC. TGDD's α is 2.5 at IPC 1 and 10 and 0.5 at IPC 50 (research/distribution-matching.md
+/// §1.3–§1.4); it publishes no IPC 1 CIFAR-100 setting.
 inline const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
       {"mtt", "cifar10-ipc1", "MTT Table 6", R"({"syn_steps":50,"expert_epochs":2,"max_start_epoch":2,"zca":true,"lr_img":100,"lr_lr":1e-7,"lr_teacher":0.01})"},
@@ -40,6 +44,17 @@ inline const std::vector<Preset>& presets() {
       {"datm", "cifar100-ipc1", "DATM configs/CIFAR-100/ConvIN/IPC1.yaml", R"({"iterations":10000,"init":"correct","syn_steps":40,"expert_epochs":3,"min_start_epoch":0,"current_max_start_epoch":10,"max_start_epoch":20,"expansion_end_epoch":1000,"lr_img":1000,"lr_lr":1e-5,"lr_label":10,"threshold":1.0})"},
       {"datm", "cifar100-ipc10", "DATM configs/CIFAR-100/ConvIN/IPC10.yaml", R"({"iterations":10000,"init":"correct","syn_steps":80,"expert_epochs":2,"min_start_epoch":0,"current_max_start_epoch":30,"max_start_epoch":50,"expansion_end_epoch":2000,"lr_img":1000,"lr_lr":1e-5,"lr_label":10,"threshold":1.0})"},
       {"datm", "cifar100-ipc50", "DATM configs/CIFAR-100/ConvIN/IPC50.yaml", R"({"iterations":10000,"init":"real","syn_steps":80,"expert_epochs":2,"min_start_epoch":20,"max_start_epoch":70,"batch_syn":1000,"lr_img":1000,"lr_lr":1e-5,"lr_label":10,"threshold":1.0})"},
+      {"dm", "cifar10-ipc1", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"dm", "cifar10-ipc10", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"dm", "cifar10-ipc50", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"dm", "cifar100-ipc1", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"dm", "cifar100-ipc10", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"dm", "cifar100-ipc50", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
+      {"tgdd", "cifar10-ipc1", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":0.25,"batch_real":128,"per_class_steps":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar10-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar10-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"stage_region":7,"alpha":0.5})"},
+      {"tgdd", "cifar100-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar100-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"stage_region":7,"alpha":0.5})"},
   };
   return table;
 }

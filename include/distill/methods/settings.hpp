@@ -19,7 +19,7 @@ namespace distill {
 /// `--resume` can refuse to continue with different ones. Field names are those of the
 /// reference code where it has one (syn_steps, expert_epochs, lr_img, lr_lr, lr_teacher …).
 struct DistillSettings {
-  std::string method = "mtt";  ///< mtt | tesla | datm | datm-clr
+  std::string method = "mtt";  ///< mtt | tesla | datm | datm-clr | dm | tgdd
   std::string dataset = "cifar10";
   Index ipc = 1;
   Index iterations = 5000;
@@ -51,6 +51,12 @@ struct DistillSettings {
   double update_weight = 0.1;
   std::string contrast = "supcon";  ///< supcon | ntxent
   double temperature = 0.1;
+
+  // Distribution matching (DM, TGDD).
+  Index batch_real = 256;        ///< real images per class per step
+  bool per_class_steps = false;  ///< one image update per class (TGDD) or per iteration (DM)
+  Index stage_region = 7;        ///< TGDD: the constraint's stage t ≤ s + stage_region − 1
+  double alpha = 0;              ///< TGDD: weight of the stage-wise distribution constraint
 
   // Evaluation (protocol of design §5) and checkpoints.
   Index eval_every = 500;      ///< evaluate every this many iterations; 0: only at the end
@@ -91,7 +97,7 @@ void read_field(const nlohmann::json& j, const char* key, T& value, const std::s
   X(lr_lr) X(lr_momentum) X(lr_teacher) X(lr_label) X(label_momentum) X(syn_steps) X(expert_epochs) \
   X(batch_syn) X(min_start_epoch) X(max_start_epoch) X(current_max_start_epoch)                    \
   X(expansion_end_epoch) X(threshold) X(fusion) X(fusion_weight) X(update) X(update_weight)       \
-  X(contrast) X(temperature) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
+  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
   X(checkpoint_every)
 
 inline nlohmann::json to_json(const DistillSettings& s) {
@@ -119,8 +125,9 @@ inline void validate(const DistillSettings& s, const std::string& what) {
   auto fail = [&](const char* field, const std::string& problem) {
     DISTILL_CHECK(false, what << ": field '" << field << "': " << problem);
   };
-  const bool tm = s.method == "mtt" || s.method == "tesla" || s.method == "datm" || s.method == "datm-clr";
-  if (!tm) fail("method", "'" + s.method + "' is not one of mtt, tesla, datm, datm-clr");
+  const bool known = s.method == "mtt" || s.method == "tesla" || s.method == "datm" || s.method == "datm-clr" ||
+                     s.method == "dm" || s.method == "tgdd";
+  if (!known) fail("method", "'" + s.method + "' is not one of mtt, tesla, datm, datm-clr, dm, tgdd");
   if (s.ipc <= 0) fail("ipc", "must be positive");
   if (s.iterations < 0) fail("iterations", "must not be negative");
   if (s.init != "real" && s.init != "correct" && s.init != "noise")
@@ -152,6 +159,9 @@ inline void validate(const DistillSettings& s, const std::string& what) {
   if (!(s.update_weight >= 0)) fail("update_weight", "must not be negative");
   if (s.contrast != "supcon" && s.contrast != "ntxent") fail("contrast", "'" + s.contrast + "' is not supcon or ntxent");
   positive("temperature", s.temperature);
+  if (s.batch_real <= 0) fail("batch_real", "must be positive");
+  if (s.stage_region <= 0) fail("stage_region", "must be positive");
+  if (!(s.alpha >= 0)) fail("alpha", "must not be negative");
   if (s.eval_every < 0) fail("eval_every", "must not be negative (0: only at the end)");
   if (s.eval_runs <= 0) fail("eval_runs", "must be positive");
   if (s.final_eval_runs < 0) fail("final_eval_runs", "must not be negative (0: none)");

@@ -117,7 +117,10 @@ class TrajectoryMatching {
         syn.label_logits = expert_label_logits(net_, experts_.final_params, syn.images.cview(), syn.labels);
     }
 
-    IterationReport iterate(Index iteration, std::uint64_t seed, const SyntheticSet& syn,
+    /// One image update per iteration.
+    Index steps_per_iteration() const { return 1; }
+
+    IterationReport iterate(Index iteration, Index /*step*/, std::uint64_t seed, const SyntheticSet& syn,
                             SyntheticGradients<float>& grads) {
       Rng rng(seed, 0x7A3C0000ull + std::uint64_t(iteration));
       const Index expert = Index(rng.below(std::uint64_t(experts_.size())));

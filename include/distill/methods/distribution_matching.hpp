@@ -1,0 +1,216 @@
+#ifndef DISTILL_METHODS_DISTRIBUTION_MATCHING_HPP
+#define DISTILL_METHODS_DISTRIBUTION_MATCHING_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "distill/augment/dsa.hpp"
+#include "distill/data/synthetic_set.hpp"
+#include "distill/methods/initialize.hpp"
+#include "distill/methods/method.hpp"
+#include "distill/methods/settings.hpp"
+#include "distill/methods/stage_constraints.hpp"
+#include "distill/methods/stage_samplers.hpp"
+#include "distill/train/experts.hpp"
+#include "distill/train/trainer.hpp"
+
+namespace distill {
+
+/// Workspaces of class_matching_loss, kept across calls.
+template <class Scalar>
+struct ClassMatchingWork {
+  Tensor<Scalar> real_aug, syn_aug, g_emb, g_syn_aug, g_syn;
+  Vector<Scalar> real_mean;
+};
+
+/// One class's distribution-matching loss and its gradient with respect to the synthetic images:
+///   L = ‖mean_i φ(A(r_i)) − mean_j φ(A(s_j))‖² + constraint(θ_t; A(S), y)
+/// with φ the embedding under θ_ext (the flattened last block, frozen), A one augmentation draw
+/// shared by every real and synthetic sample (Siamese), the real features constant. Only pixel
+/// gradients are computed (no parameter gradients). The real batch runs in chunks of at most
+/// 256. `grad_syn` (the shape of `syn`) receives ∂L/∂S, overwritten.
+template <class Net, class Augment, class Constraint>
+double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
+                           const typename Net::scalar_type* theta_exp, Constraint& constraint,
+                           const Augment* augment, std::uint64_t draw_seed, ConstView<typename Net::scalar_type> real,
+                           ConstView<typename Net::scalar_type> syn, int label,
+                           MutableView<typename Net::scalar_type> grad_syn, ClassMatchingWork<typename Net::scalar_type>& w) {
+  using Scalar = typename Net::scalar_type;
+  const Shape rs = real.shape(), ss = syn.shape();
+  check_shape(ss, grad_syn.shape(), "class_matching_loss gradient");
+  const Index d = net.embedding_size();
+  auto augmented = [&](ConstView<Scalar> x, Tensor<Scalar>& out) -> ConstView<Scalar> {
+    if (!augment) return x;
+    out.resize(x.shape());
+    augment->forward(augment->draw(x.shape(), draw_seed, /*shared=*/true), x, out.view());
+    return out.cview();
+  };
+  const ConstView<Scalar> ra = augmented(real, w.real_aug);
+  w.real_mean.setZero(d);
+  for (Index first = 0; first < rs.n; first += 256) {
+    const Index b = std::min<Index>(256, rs.n - first);
+    const auto out = net.forward(theta_ext, ra.samples(first, b));
+    for (Index i = 0; i < b; ++i)
+      w.real_mean += Eigen::Map<const Vector<Scalar>>(out.embedding.data() + i * d, d);
+  }
+  w.real_mean /= Scalar(rs.n);
+  const ConstView<Scalar> sa = augmented(syn, w.syn_aug);
+  const auto out = net.forward(theta_ext, sa);
+  Vector<Scalar> diff = -w.real_mean;
+  for (Index j = 0; j < ss.n; ++j) diff += Eigen::Map<const Vector<Scalar>>(out.embedding.data() + j * d, d) / Scalar(ss.n);
+  double loss = double(diff.squaredNorm());
+  // ∂L/∂φ(s_j) = 2·(mean_s − mean_r)/n_s for every synthetic sample.
+  w.g_emb.resize(Shape(ss.n, d));
+  for (Index j = 0; j < ss.n; ++j)
+    Eigen::Map<Vector<Scalar>>(w.g_emb.data() + j * d, d) = Scalar(2) / Scalar(ss.n) * diff;
+  w.g_syn_aug.resize(ss);
+  net.backward(theta_ext, {}, w.g_emb.cview(), nullptr, w.g_syn_aug.view());
+  const std::vector<int> labels(static_cast<std::size_t>(ss.n), label);
+  loss += constraint.add(net, theta_exp ? theta_exp : theta_ext, sa, labels, w.g_syn_aug.view());
+  if (augment)
+    augment->backward(augment->draw(ss, draw_seed, true), w.g_syn_aug.cview(), grad_syn);
+  else
+    std::copy(w.g_syn_aug.data(), w.g_syn_aug.data() + w.g_syn_aug.size(), grad_syn.data());
+  return loss;
+}
+
+/// Distribution matching (design §4): per class, the mean embedding of the synthetic images is
+/// matched to that of a real batch of the class under a frozen network drawn by the stage
+/// sampler, plus an optional constraint under a later network; Siamese DSA; only the images are
+/// learned (SGD momentum 0.5), with hard labels and a fixed evaluation step size.
+///
+/// @tparam StageSampler RandomInit (DM: a fresh random network per iteration) or
+///                      TrajectoryStage (TGDD: θ_{m,s} and a later θ_{m,t} of an expert)
+/// @tparam Constraint   NoConstraint (DM) or StageCrossEntropy (TGDD: α·CE under θ_{m,t})
+/// The step granularity is a value: one image update per iteration over all classes (DM), or
+/// one per class (TGDD), with the stage drawn once per iteration.
+template <class StageSampler, class Constraint>
+class DistributionMatching {
+ public:
+  struct Config {
+    Index batch_real = 256;   ///< real images per class per step
+    bool per_class_steps = false;
+    ImageInit init = ImageInit::kReal;
+  };
+  static constexpr bool kLearnsLr = false;
+  static constexpr bool kLearnsLabels = false;
+
+  DistributionMatching(Config config, StageSampler sampler = {}, Constraint constraint = {})
+      : config_(config), sampler_(sampler), constraint_(constraint) {
+    DISTILL_CHECK(config.batch_real > 0, "DistributionMatching: batch_real must be positive");
+  }
+  static DistributionMatching from_settings(const DistillSettings& s) {
+    Config c;
+    c.batch_real = s.batch_real;
+    c.per_class_steps = s.per_class_steps;
+    c.init = parse_image_init(s.init);
+    DISTILL_CHECK(c.init != ImageInit::kCorrect, "field 'init': " << s.method << " starts from real or noise images");
+    return DistributionMatching(c, StageSampler::from_settings(s), Constraint::from_settings(s));
+  }
+  const Config& config() const { return config_; }
+  double label_lr() const { return 0; }
+  double label_momentum() const { return 0; }
+
+  template <class Net>
+  class State {
+    static_assert(std::is_same<typename Net::scalar_type, float>::value,
+                  "DistributionMatching::State: synthetic sets are float; use a float network");
+
+   public:
+    State(const DistributionMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
+          const Dsa<float>* augment)
+        : m_(method), net_(net), experts_(experts), train_(train), augment_(augment), sampler_(method.sampler_),
+          constraint_(method.constraint_), by_class_(train.indices_by_class()) {
+      if (sampler_.epochs_needed() > 0) {
+        DISTILL_CHECK(experts.size() > 0 && experts.epochs() >= sampler_.epochs_needed(),
+                      "this method samples stages of expert trajectories; " << experts.directory << " has none");
+        DISTILL_CHECK(experts.final_params.front().size() == net.num_params(),
+                      experts.directory << ": experts have " << experts.final_params.front().size()
+                                        << " parameters, the network " << net.num_params());
+      }
+      for (Index c = 0; c < train.classes; ++c)
+        DISTILL_CHECK(!by_class_[c].empty(), "class " << c << " has no training images");
+    }
+
+    void initialize(SyntheticSet& syn, Index per_class, std::uint64_t seed) {
+      initialize_images(m_.config_.init, net_, experts_.final_params, train_, per_class, seed, syn.images, syn.labels);
+      syn.label_logits = Tensor<float>();
+      syn.info["init"] = to_string(m_.config_.init);
+    }
+
+    Index steps_per_iteration() const { return m_.config_.per_class_steps ? train_.classes : 1; }
+
+    IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet& syn,
+                            SyntheticGradients<float>& grads) {
+      if (step == 0) {
+        Rng rng(seed, 0xD15C0000ull + std::uint64_t(iteration));
+        stage_ = sampler_.sample(iteration, rng, net_, experts_);
+        net_.set_training(true);
+      }
+      const Shape s = syn.images.shape();
+      grads.images.resize(s);
+      grads.images.set_zero();
+      grads.label_logits.resize(Shape(0, 0));
+      grads.lr = 0;
+      if (class_index_.empty()) {
+        class_index_.resize(static_cast<std::size_t>(train_.classes));
+        for (Index i = 0; i < syn.size(); ++i) class_index_[syn.labels[i]].push_back(i);
+      }
+      const Index first = m_.config_.per_class_steps ? step : 0;
+      const Index last = m_.config_.per_class_steps ? step + 1 : train_.classes;
+      IterationReport r;
+      for (Index c = first; c < last; ++c) {
+        const auto& mine = class_index_[c];
+        if (mine.empty()) continue;
+        // The class's draws: real batch and augmentation, from (seed, iteration, class).
+        Rng rng(seed ^ 0x5EA1BA7C4ull, std::uint64_t(iteration) * 4096 + std::uint64_t(c));
+        const auto& pool = by_class_[c];
+        const Index nr = std::min<Index>(m_.config_.batch_real, Index(pool.size()));
+        real_idx_.resize(static_cast<std::size_t>(nr));
+        const auto order = random_permutation(Index(pool.size()), rng.next_u64(), 0);
+        for (Index j = 0; j < nr; ++j) real_idx_[j] = pool[order[j]];
+        gather_samples(train_.images.cview(), real_idx_, 0, nr, real_);
+        gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_);
+        grad_class_.resize(syn_.shape());
+        r.loss += class_matching_loss(net_, stage_.extractor->data(), stage_.expert->data(), constraint_, augment_,
+                                      rng.next_u64(), real_.cview(), syn_.cview(), int(c), grad_class_.view(), work_);
+        for (std::size_t j = 0; j < mine.size(); ++j)
+          std::copy(grad_class_.view().sample(Index(j)), grad_class_.view().sample(Index(j)) + s.sample_size(),
+                    grads.images.view().sample(mine[j]));
+      }
+      r.info = stage_.info;
+      return r;
+    }
+
+   private:
+    const DistributionMatching& m_;
+    Net& net_;
+    const ExpertSet& experts_;
+    const Dataset<float>& train_;
+    const Dsa<float>* augment_;
+    StageSampler sampler_;
+    Constraint constraint_;
+    std::vector<std::vector<Index>> by_class_, class_index_;
+    Stage stage_;
+    std::vector<Index> real_idx_;
+    Tensor<float> real_, syn_, grad_class_;
+    ClassMatchingWork<float> work_;
+  };
+
+ private:
+  Config config_;
+  StageSampler sampler_;
+  Constraint constraint_;
+};
+
+/// The published methods (design §4).
+using DM = DistributionMatching<RandomInit, NoConstraint>;
+using TGDD = DistributionMatching<TrajectoryStage, StageCrossEntropy>;
+
+}  // namespace distill
+
+#endif  // DISTILL_METHODS_DISTRIBUTION_MATCHING_HPP

@@ -1,0 +1,61 @@
+#ifndef DISTILL_METHODS_STAGE_CONSTRAINTS_HPP
+#define DISTILL_METHODS_STAGE_CONSTRAINTS_HPP
+
+#include <vector>
+
+#include "distill/core/tensor.hpp"
+#include "distill/losses/cross_entropy.hpp"
+#include "distill/methods/settings.hpp"
+
+namespace distill {
+
+/// No constraint term (DM). A constraint has `template <class Net> double add(Net&, const
+/// Scalar* θ_t, ConstView x, const std::vector<int>& labels, MutableView gx)`: it returns its
+/// term of the loss on the (augmented) synthetic batch x and adds its gradient to gx.
+struct NoConstraint {
+  static NoConstraint from_settings(const DistillSettings& s) {
+    DISTILL_CHECK(s.alpha == 0, "field 'alpha': method " << s.method << " has no distribution constraint, so it must be 0");
+    return {};
+  }
+  double weight() const { return 0; }
+  template <class Net>
+  double add(Net&, const typename Net::scalar_type*, ConstView<typename Net::scalar_type>, const std::vector<int>&,
+             MutableView<typename Net::scalar_type>) {
+    return 0;
+  }
+};
+
+/// TGDD's stage-wise distribution constraint: α·CE of the synthetic images under the later
+/// expert θ_t, which pulls each class's images towards what a trained network recognises as
+/// that class and away from the others.
+class StageCrossEntropy {
+ public:
+  explicit StageCrossEntropy(double alpha = 2.5) : alpha_(alpha) {
+    DISTILL_CHECK(alpha >= 0, "StageCrossEntropy: alpha must not be negative, got " << alpha);
+  }
+  static StageCrossEntropy from_settings(const DistillSettings& s) { return StageCrossEntropy(s.alpha); }
+  double weight() const { return alpha_; }
+
+  template <class Net>
+  double add(Net& net, const typename Net::scalar_type* theta, ConstView<typename Net::scalar_type> x,
+             const std::vector<int>& labels, MutableView<typename Net::scalar_type> gx) {
+    using Scalar = typename Net::scalar_type;
+    if (alpha_ == 0) return 0;
+    const auto out = net.forward(theta, x);
+    CrossEntropy<Scalar> ce;
+    const double value = double(ce.forward(out.logits, labels));
+    Tensor<Scalar> gz(out.logits.shape()), g(x.shape());
+    ce.backward(gz);
+    gz.vec() *= Scalar(alpha_);
+    net.backward(theta, gz.cview(), {}, nullptr, g.view());
+    gx.vec() += g.vec();
+    return alpha_ * value;
+  }
+
+ private:
+  double alpha_;
+};
+
+}  // namespace distill
+
+#endif  // DISTILL_METHODS_STAGE_CONSTRAINTS_HPP
