@@ -23,8 +23,8 @@ void make_directory(const std::string& dir) {
 
 struct Options {
   std::string data = "../shared/data/cifar-10-batches-bin", out = "runs/quickstart";
-  Index experts = 3, expert_epochs = 5, expert_images = 10000;
-  Index iterations = 300, syn_steps = 20;
+  Index experts = 3, expert_epochs = 4, expert_images = 10000;
+  Index iterations = 200, syn_steps = 20;
   int threads = 0;
 };
 
