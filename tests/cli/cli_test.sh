@@ -53,8 +53,11 @@ grep -q '"event":"resume"' "$work/cut/metrics.jsonl"
 # Without --resume an existing run is left alone.
 if "$distill" run "${run_args[@]}" --out "$work/full" > /dev/null 2> "$work/err.txt"; then exit 1; fi
 grep -q "exists: pass --resume" "$work/err.txt"
-"$distill" presets | grep -q '^datm-clr cifar10-ipc10 '
-"$distill" run "${run_args[@]}" --out "$work/x" --print-settings | grep -q '"syn_steps": 3'
+# (Into files: `grep -q` stops reading early, and pipefail would count the writer's SIGPIPE.)
+"$distill" presets > "$work/presets.txt"
+grep -q '^datm-clr cifar10-ipc10 ' "$work/presets.txt"
+"$distill" run "${run_args[@]}" --out "$work/x" --print-settings > "$work/settings.json"
+grep -q '"syn_steps": 3' "$work/settings.json"
 if "$distill" run "${run_args[@]}" --out "$work/x" --set syn_step=3 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1
 grep -q "unknown field 'syn_step'" "$work/err.txt"
