@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "distill/distill.hpp"
@@ -436,6 +437,23 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+/// Runs `iteration(0)` once to warm up workspaces, then iterations 1 … n under a progress bar;
+/// returns the mean seconds per timed iteration and the last iteration's value.
+template <class F>
+std::pair<double, double> time_iterations(const char* label, Index n, F&& iteration) {
+  iteration(0);
+  Progress progress(label, n, "it");
+  Timer timer;
+  double last = 0;
+  for (Index it = 1; it <= n; ++it) {
+    last = double(iteration(it));
+    progress.update(it);
+  }
+  const double seconds = timer.seconds() / double(n);
+  progress.finish();
+  return {seconds, last};
+}
+
 /// One trajectory-matching iteration (the exact unrolled gradient through `steps` SGD steps of
 /// ConvNet-3 with DSA) on generated images and random expert parameters.
 int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
@@ -460,16 +478,7 @@ int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
     unroll.backward(grads);
     return loss;
   };
-  iteration(0);  // warm-up: workspaces
-  Progress progress("tm iteration", iterations, "it");
-  Timer timer;
-  float loss = 0;
-  for (Index it = 1; it <= iterations; ++it) {
-    loss = iteration(it);
-    progress.update(it);
-  }
-  const double seconds = timer.seconds() / double(iterations);
-  progress.finish();
+  const auto [seconds, loss] = time_iterations("tm iteration", iterations, iteration);
   std::printf("network=ConvNet-3 width=128 images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld threads=%d "
               "loss=%.5f grad_lr=%.4g\n",
               long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, grads.lr);
@@ -514,16 +523,7 @@ int bench_dm_with(const std::string& method, Index ipc, Index iterations) {
     }
     return loss;
   };
-  iteration(0);  // warm-up: workspaces
-  Progress progress("dm iteration", iterations, "it");
-  Timer timer;
-  double loss = 0;
-  for (Index it = 1; it <= iterations; ++it) {
-    loss = iteration(it);
-    progress.update(it);
-  }
-  const double seconds = timer.seconds() / double(iterations);
-  progress.finish();
+  const auto [seconds, loss] = time_iterations("dm iteration", iterations, iteration);
   std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld iterations=%ld "
               "threads=%d loss=%.5f\n",
               method.c_str(), long(ipc), long(s.batch_real), long(state.steps_per_iteration()), long(iterations),

@@ -7,23 +7,17 @@
 #include "distill/methods/presets.hpp"
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
-#include "support/toy_data.hpp"
 #include "support/toy_experts.hpp"
 
 using namespace distill;
 
 namespace {
 
-using Net = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
+using Net = test::ToyNet;
 using ClrDistiller = Distiller<DATM_CLR, Net>;
 using DatmDistiller = Distiller<DATM, Net>;
 
-struct Toy {
-  Net net{ConvNetConfig{3, 8, 8, 4}};
-  DatasetSplits<float> data{test::quadrants(64, 1), test::quadrants(40, 2)};
-  ExpertSet experts = test::toy_experts(net, data.train, 2, 5, 0.05, 16);
-  Dsa<float> dsa;
-};
+using Toy = test::ToyDistillation;
 
 /// DATM-CLR with everything on: DSA, learned labels, both contrastive strategies, minibatches.
 DistillSettings full_settings() {

@@ -8,7 +8,6 @@
 #include "distill/methods/presets.hpp"
 #include "data/temp_dir.hpp"
 #include "support/gradcheck.hpp"
-#include "support/toy_data.hpp"
 #include "support/toy_experts.hpp"
 
 using namespace distill;
@@ -16,15 +15,10 @@ using test::Vec;
 
 namespace {
 
-using Net = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
+using Net = test::ToyNet;
 using DmOnTgddPath = DistributionMatching<RandomInit, StageCrossEntropy>;
 
-struct Toy {
-  Net net{ConvNetConfig{3, 8, 8, 4}};
-  DatasetSplits<float> data{test::quadrants(64, 1), test::quadrants(40, 2)};
-  ExpertSet experts = test::toy_experts(net, data.train, 2, 5, 0.05, 16);
-  Dsa<float> dsa;
-};
+using Toy = test::ToyDistillation;
 
 DistillSettings dm_settings() {
   DistillSettings s = preset_settings("dm", "cifar10-ipc1");

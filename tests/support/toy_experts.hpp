@@ -3,8 +3,11 @@
 
 // Expert trajectories trained in memory on a small problem, for the methods' tests.
 
+#include "distill/augment/dsa.hpp"
+#include "distill/nn/conv_net.hpp"
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
+#include "support/toy_data.hpp"
 
 namespace distill::test {
 
@@ -34,6 +37,17 @@ ExpertSet toy_experts(Net& net, const Dataset<float>& train, Index experts, Inde
   }
   return set;
 }
+
+using ToyNet = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
+
+/// The quadrant problem with a tiny network and two 5-epoch experts: what the drivers' tests
+/// distil from.
+struct ToyDistillation {
+  ToyNet net{ConvNetConfig{3, 8, 8, 4}};
+  DatasetSplits<float> data{quadrants(64, 1), quadrants(40, 2)};
+  ExpertSet experts = toy_experts(net, data.train, 2, 5, 0.05, 16);
+  Dsa<float> dsa;
+};
 
 }  // namespace distill::test
 
