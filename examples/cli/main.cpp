@@ -181,7 +181,9 @@ int run_evaluate(const EvaluateArgs& a) {
   std::vector<double> acc;
   std::string what;
   if (!a.synthetic.empty()) {
-    const SyntheticSet set = load_synthetic_set(a.synthetic);
+    // A multi-formation set trains on its decoded images.
+    const SyntheticSet stored = load_synthetic_set(a.synthetic);
+    const SyntheticSet set = decoded_set(stored);
     auto data = load(set.dataset.empty() ? a.dataset : set.dataset, a.data);
     DISTILL_CHECK(data.test.classes <= set.classes,
                   a.synthetic << ": " << set.classes << " classes, the test set has " << data.test.classes);
@@ -189,7 +191,9 @@ int run_evaluate(const EvaluateArgs& a) {
     cfg.lr = set.lr;
     const Labels<float> labels = set.has_soft_labels() ? Labels<float>{nullptr, set.label_logits.cview()}
                                                        : Labels<float>{&set.labels, {}};
-    what = a.synthetic;
+    what = a.synthetic + ", " + std::to_string(set.size()) + " images";
+    if (const Index f = formation_factor(stored); f > 1)
+      what += " (" + std::to_string(stored.size()) + " stored, multi-formation factor " + std::to_string(f) + ")";
     acc = evaluate_set(cfg, set.images.cview(), labels, set.classes, data.test, &dsa).accuracies;
   } else {
     auto data = load(a.dataset, a.data);
@@ -362,8 +366,8 @@ int run_distill(const RunArgs& a) {
   else if (s.method == "tesla") r = distill_with<TESLA>(s, net, data, experts, a);
   else if (s.method == "datm") r = distill_with<DATM>(s, net, data, experts, a);
   else if (s.method == "datm-clr") r = distill_with<DATM_CLR>(s, net, data, experts, a);
-  else if (s.method == "dm") r = distill_with<DM>(s, net, data, experts, a);
-  else r = distill_with<TGDD>(s, net, data, experts, a);
+  else if (s.method == "dm") r = s.factor > 1 ? distill_with<DM_MF>(s, net, data, experts, a) : distill_with<DM>(s, net, data, experts, a);
+  else r = s.factor > 1 ? distill_with<TGDD_MF>(s, net, data, experts, a) : distill_with<TGDD>(s, net, data, experts, a);
 
   const std::string png = a.out + "/synthetic.png";
   write_synthetic_set_png(png, r.set);

@@ -62,6 +62,24 @@ if "$distill" run "${run_args[@]}" --out "$work/x" --set syn_step=3 2> "$work/er
 test "$(grep -c . "$work/err.txt")" -eq 1
 grep -q "unknown field 'syn_step'" "$work/err.txt"
 
+# TGDD with multi-formation: each stored image holds 2x2 tiles, which every evaluation decodes.
+"$distill" run --method tgdd --ipc 1 --preset cifar10-ipc1 --set factor=2 --set batch_real=8 --experts "$work/experts" \
+  --data "$work/data" --iterations 2 --eval-every 0 --final-eval-runs 1 --eval-epochs 5 --out "$work/tgdd" \
+  > "$work/tgdd.txt" 2> /dev/null
+tail -n 1 "$work/tgdd.txt" | grep -Eq '^accuracy_mean=[0-9.]+ accuracy_std=[0-9.]+$'
+python3 - "$work/tgdd/synthetic.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
+assert header["__metadata__"]["formation_factor"] == "2", header["__metadata__"]
+assert header["images"]["shape"][0] == 10, header["images"]["shape"]
+PY
+"$distill" evaluate --data "$work/data" --synthetic "$work/tgdd/synthetic.safetensors" --runs 1 --epochs 5 \
+  --arch ConvNetW16 > "$work/tgdd_eval.txt" 2> /dev/null
+grep -q "40 images (10 stored, multi-formation factor 2)" "$work/tgdd_eval.txt"
+if "$distill" run "${run_args[@]}" --out "$work/x" --set factor=2 2> "$work/err.txt"; then exit 1; fi
+grep -q "field 'factor': method datm-clr has no multi-formation" "$work/err.txt"
+
 # Errors: one line, non-zero exit.
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1

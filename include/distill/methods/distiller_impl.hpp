@@ -5,6 +5,7 @@
 
 #include "distill/core/timer.hpp"
 #include "distill/data/file_io.hpp"
+#include "distill/data/multi_formation.hpp"
 #include "distill/methods/distiller.hpp"
 #include "distill/train/sgd.hpp"
 
@@ -22,7 +23,8 @@ bool all_finite(const Tensor<Scalar>& t) {
 }  // namespace detail
 
 template <class Method, class Net>
-EvalResult Distiller<Method, Net>::evaluate(const SyntheticSet& set, Index runs) {
+EvalResult Distiller<Method, Net>::evaluate(const SyntheticSet& stored, Index runs) {
+  const SyntheticSet set = decoded_set(stored);
   EvalConfig cfg;
   cfg.arch = options_.eval_arch.empty() ? experts_.arch : options_.eval_arch;
   if (cfg.arch.empty()) cfg.arch = "ConvNet";

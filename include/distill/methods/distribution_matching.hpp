@@ -10,6 +10,7 @@
 
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
+#include "distill/methods/formations.hpp"
 #include "distill/methods/initialize.hpp"
 #include "distill/methods/method.hpp"
 #include "distill/methods/settings.hpp"
@@ -86,9 +87,11 @@ double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
 /// @tparam StageSampler RandomInit (DM: a fresh random network per iteration) or
 ///                      TrajectoryStage (TGDD: θ_{m,s} and a later θ_{m,t} of an expert)
 /// @tparam Constraint   NoConstraint (DM) or StageCrossEntropy (TGDD: α·CE under θ_{m,t})
+/// @tparam Formation    SingleFormation (a stored image is a trained image) or MultiFormation
+///                      (f×f tiles per stored image, decoded before the loss; its VJP after)
 /// The step granularity is a value: one image update per iteration over all classes (DM), or
 /// one per class (TGDD), with the stage drawn once per iteration.
-template <class StageSampler, class Constraint>
+template <class StageSampler, class Constraint, class Formation = SingleFormation>
 class DistributionMatching {
  public:
   struct Config {
@@ -99,8 +102,8 @@ class DistributionMatching {
   static constexpr bool kLearnsLr = false;
   static constexpr bool kLearnsLabels = false;
 
-  DistributionMatching(Config config, StageSampler sampler = {}, Constraint constraint = {})
-      : config_(config), sampler_(sampler), constraint_(constraint) {
+  DistributionMatching(Config config, StageSampler sampler = {}, Constraint constraint = {}, Formation formation = {})
+      : config_(config), sampler_(sampler), constraint_(constraint), formation_(formation) {
     DISTILL_CHECK(config.batch_real > 0, "DistributionMatching: batch_real must be positive");
   }
   static DistributionMatching from_settings(const DistillSettings& s) {
@@ -109,9 +112,11 @@ class DistributionMatching {
     c.per_class_steps = s.per_class_steps;
     c.init = parse_image_init(s.init);
     DISTILL_CHECK(c.init != ImageInit::kCorrect, "field 'init': " << s.method << " starts from real or noise images");
-    return DistributionMatching(c, StageSampler::from_settings(s), Constraint::from_settings(s));
+    return DistributionMatching(c, StageSampler::from_settings(s), Constraint::from_settings(s),
+                                Formation::from_settings(s));
   }
   const Config& config() const { return config_; }
+  const Formation& formation() const { return formation_; }
   double label_lr() const { return 0; }
   double label_momentum() const { return 0; }
 
@@ -136,10 +141,21 @@ class DistributionMatching {
         DISTILL_CHECK(!by_class_[c].empty(), "class " << c << " has no training images");
     }
 
+    /// With multi-formation, each stored image starts as a mosaic of f² initial images.
     void initialize(SyntheticSet& syn, Index per_class, std::uint64_t seed) {
-      initialize_images(m_.config_.init, net_, experts_.final_params, train_, per_class, seed, syn.images, syn.labels);
+      const Index tiles = m_.formation_.tiles();
+      Tensor<float> full;
+      std::vector<int> full_labels;
+      initialize_images(m_.config_.init, net_, experts_.final_params, train_, per_class * tiles, seed, full,
+                        full_labels);
+      const Shape fs = full.shape();
+      syn.images.resize(Shape(fs.n / tiles, fs.c, fs.h, fs.w));
+      m_.formation_.encode(full.cview(), syn.images.view());
+      syn.labels.resize(static_cast<std::size_t>(syn.size()));
+      for (Index i = 0; i < syn.size(); ++i) syn.labels[i] = full_labels[i * tiles];
       syn.label_logits = Tensor<float>();
       syn.info["init"] = to_string(m_.config_.init);
+      m_.formation_.describe(syn);
     }
 
     Index steps_per_iteration() const { return m_.config_.per_class_steps ? train_.classes : 1; }
@@ -175,9 +191,12 @@ class DistributionMatching {
         for (Index j = 0; j < nr; ++j) real_idx_[j] = pool[order[j]];
         gather_samples(train_.images.cview(), real_idx_, 0, nr, real_);
         gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_);
-        grad_class_.resize(syn_.shape());
+        const ConstView<float> decoded = m_.formation_.decode(syn_.cview(), decoded_);
+        grad_decoded_.resize(decoded.shape());
         r.loss += class_matching_loss(net_, stage_.extractor->data(), stage_.expert->data(), constraint_, augment_,
-                                      rng.next_u64(), real_.cview(), syn_.cview(), int(c), grad_class_.view(), work_);
+                                      rng.next_u64(), real_.cview(), decoded, int(c), grad_decoded_.view(), work_);
+        grad_class_.resize(syn_.shape());
+        m_.formation_.decode_vjp(grad_decoded_.cview(), grad_class_.view());
         for (std::size_t j = 0; j < mine.size(); ++j)
           std::copy(grad_class_.view().sample(Index(j)), grad_class_.view().sample(Index(j)) + s.sample_size(),
                     grads.images.view().sample(mine[j]));
@@ -197,7 +216,7 @@ class DistributionMatching {
     std::vector<std::vector<Index>> by_class_, class_index_;
     Stage stage_;
     std::vector<Index> real_idx_;
-    Tensor<float> real_, syn_, grad_class_;
+    Tensor<float> real_, syn_, decoded_, grad_decoded_, grad_class_;
     ClassMatchingWork<float> work_;
   };
 
@@ -205,11 +224,15 @@ class DistributionMatching {
   Config config_;
   StageSampler sampler_;
   Constraint constraint_;
+  Formation formation_;
 };
 
 /// The published methods (design §4).
 using DM = DistributionMatching<RandomInit, NoConstraint>;
 using TGDD = DistributionMatching<TrajectoryStage, StageCrossEntropy>;
+/// … with IDC's multi-formation parameterisation (DANCE's and, per its paper, TGDD's setting).
+using DM_MF = DistributionMatching<RandomInit, NoConstraint, MultiFormation>;
+using TGDD_MF = DistributionMatching<TrajectoryStage, StageCrossEntropy, MultiFormation>;
 
 }  // namespace distill
 

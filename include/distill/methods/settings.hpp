@@ -57,6 +57,7 @@ struct DistillSettings {
   bool per_class_steps = false;  ///< one image update per class (TGDD) or per iteration (DM)
   Index stage_region = 7;        ///< TGDD: the constraint's stage t ≤ s + stage_region − 1
   double alpha = 0;              ///< TGDD: weight of the stage-wise distribution constraint
+  Index factor = 1;              ///< multi-formation: f×f decoded tiles per stored image; 1: off
 
   // Evaluation (protocol of design §5) and checkpoints.
   Index eval_every = 500;      ///< evaluate every this many iterations; 0: only at the end
@@ -97,7 +98,7 @@ void read_field(const nlohmann::json& j, const char* key, T& value, const std::s
   X(lr_lr) X(lr_momentum) X(lr_teacher) X(lr_label) X(label_momentum) X(syn_steps) X(expert_epochs) \
   X(batch_syn) X(min_start_epoch) X(max_start_epoch) X(current_max_start_epoch)                    \
   X(expansion_end_epoch) X(threshold) X(fusion) X(fusion_weight) X(update) X(update_weight)       \
-  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
+  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(factor) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
   X(checkpoint_every)
 
 inline nlohmann::json to_json(const DistillSettings& s) {
@@ -162,6 +163,7 @@ inline void validate(const DistillSettings& s, const std::string& what) {
   if (s.batch_real <= 0) fail("batch_real", "must be positive");
   if (s.stage_region <= 0) fail("stage_region", "must be positive");
   if (!(s.alpha >= 0)) fail("alpha", "must not be negative");
+  if (s.factor <= 0) fail("factor", "must be positive (1: one trained image per stored image)");
   if (s.eval_every < 0) fail("eval_every", "must not be negative (0: only at the end)");
   if (s.eval_runs <= 0) fail("eval_runs", "must be positive");
   if (s.final_eval_runs < 0) fail("final_eval_runs", "must not be negative (0: none)");

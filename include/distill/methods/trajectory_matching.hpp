@@ -66,6 +66,8 @@ class TrajectoryMatching {
   }
 
   static TrajectoryMatching from_settings(const DistillSettings& s) {
+    DISTILL_CHECK(s.factor == 1, "field 'factor': method " << s.method
+                                     << " has no multi-formation parameterisation (dm and tgdd have)");
     Config c;
     c.syn_steps = s.syn_steps;
     c.expert_epochs = s.expert_epochs;
