@@ -77,7 +77,7 @@ int quickstart(const Options& o) {
   s.final_eval_runs = 5;
   const ExpertSet experts = load_experts(experts_dir, s.max_start_epoch + s.expert_epochs);
   ConvNet3<float> net;
-  Dsa<float> dsa;
+  const Dsa<float> dsa(dsa_config(s));
   DistillerOptions opt;
   opt.out_dir = o.out + "/datm-clr";
   opt.resume = true;

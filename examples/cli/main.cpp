@@ -294,7 +294,7 @@ using DistillNet = ConvNet<float, Dynamic, Dynamic, norm::Instance, pool::Avg>;
 template <class Method>
 DistillResult distill_with(const DistillSettings& s, DistillNet& net, const DatasetSplits<float>& data,
                            const ExpertSet& experts, const RunArgs& a) {
-  Dsa<float> dsa;
+  const Dsa<float> dsa(dsa_config(s));
   DistillerOptions opt;
   opt.out_dir = a.out;
   opt.resume = a.resume;
@@ -314,7 +314,8 @@ DistillResult distill_with(const DistillSettings& s, DistillNet& net, const Data
                 long(e.iteration), 100 * e.result.mean, 100 * e.result.std, e.result.accuracies.size(), e.seconds);
     std::fflush(stdout);
   };
-  Distiller<Method, DistillNet> d(Method::from_settings(s), s, net, data, experts, &dsa, opt);
+  Distiller<Method, DistillNet> d(Method::from_settings(s), s, net, data, experts,
+                                  dsa.config().ops.empty() ? nullptr : &dsa, opt);
   return d.run();
 }
 

@@ -45,6 +45,13 @@ TEST_CASE("Presets: the published numbers", "[methods][presets]") {
   CHECK(clr.threshold == 1.1);
   CHECK(clr.contrast == "supcon");
   CHECK(preset_settings("mtt", "cifar10-ipc50").zca == false);
+  // TGDD augments with IDC's color_crop_cutout, every op on every call; the others use DSA "S".
+  const DistillSettings tgdd = preset_settings("tgdd", "cifar10-ipc10");
+  const DsaConfig a = dsa_config(tgdd);
+  CHECK(a.ops == std::vector<DsaOp>{DsaOp::kColor, DsaOp::kCrop, DsaOp::kCutout});
+  CHECK(a.mode == DsaMode::kAll);
+  CHECK(dsa_config(mtt).ops.size() == 6);
+  CHECK(dsa_config(mtt).mode == DsaMode::kSingle);
 }
 
 TEST_CASE("Settings: unknown fields, wrong types and bad values are named", "[methods][presets]") {
@@ -67,6 +74,14 @@ TEST_CASE("Settings: unknown fields, wrong types and bad values are named", "[me
   s.max_start_epoch = 20;
   s.expansion_end_epoch = 100;
   CHECK_THROWS_WITH(validate(s, "x"), Catch::Contains("field 'current_max_start_epoch'"));
+  s = DistillSettings{};
+  s.augment = "color_blur";
+  CHECK_THROWS_WITH(validate(s, "x"), Catch::Contains("field 'augment'") && Catch::Contains("unknown op 'blur'"));
+  s.augment = "none";
+  validate(s, "x");
+  CHECK(dsa_config(s).ops.empty());
+  s.augment_mode = "all";
+  CHECK_THROWS_WITH(validate(s, "x"), Catch::Contains("field 'augment_mode': 'all' is not S or M"));
   CHECK_THROWS_WITH(preset_settings("mtt", "cifar10-ipc2"), Catch::Contains("no preset 'cifar10-ipc2' for method mtt"));
   CHECK_THROWS_WITH(preset_settings("foo", "cifar10-ipc1"), Catch::Contains("unknown method"));
 }

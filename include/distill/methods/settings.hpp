@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distill/augment/dsa.hpp"
 #include "distill/core/error.hpp"
 #include "distill/core/tensor.hpp"
 
@@ -59,6 +60,10 @@ struct DistillSettings {
   double alpha = 0;              ///< TGDD: weight of the stage-wise distribution constraint
   Index factor = 1;              ///< multi-formation: f×f decoded tiles per stored image; 1: off
 
+  // Augmentation while distilling (evaluation always uses the protocol's DSA).
+  std::string augment = "color_crop_cutout_flip_scale_rotate";  ///< DSA ops; "none": off
+  std::string augment_mode = "S";  ///< S: one listed op per call; M: every listed op, in order
+
   // Evaluation (protocol of design §5) and checkpoints.
   Index eval_every = 500;      ///< evaluate every this many iterations; 0: only at the end
   Index eval_runs = 1;         ///< networks per periodic evaluation
@@ -98,7 +103,7 @@ void read_field(const nlohmann::json& j, const char* key, T& value, const std::s
   X(lr_lr) X(lr_momentum) X(lr_teacher) X(lr_label) X(label_momentum) X(syn_steps) X(expert_epochs) \
   X(batch_syn) X(min_start_epoch) X(max_start_epoch) X(current_max_start_epoch)                    \
   X(expansion_end_epoch) X(threshold) X(fusion) X(fusion_weight) X(update) X(update_weight)       \
-  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(factor) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
+  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(factor) X(augment) X(augment_mode) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
   X(checkpoint_every)
 
 inline nlohmann::json to_json(const DistillSettings& s) {
@@ -164,11 +169,25 @@ inline void validate(const DistillSettings& s, const std::string& what) {
   if (s.stage_region <= 0) fail("stage_region", "must be positive");
   if (!(s.alpha >= 0)) fail("alpha", "must not be negative");
   if (s.factor <= 0) fail("factor", "must be positive (1: one trained image per stored image)");
+  try {
+    dsa_ops_from_strategy(s.augment);
+  } catch (const error& e) {
+    fail("augment", e.what());
+  }
+  if (s.augment_mode != "S" && s.augment_mode != "M") fail("augment_mode", "'" + s.augment_mode + "' is not S or M");
   if (s.eval_every < 0) fail("eval_every", "must not be negative (0: only at the end)");
   if (s.eval_runs <= 0) fail("eval_runs", "must be positive");
   if (s.final_eval_runs < 0) fail("final_eval_runs", "must not be negative (0: none)");
   if (s.eval_epochs <= 0) fail("eval_epochs", "must be positive");
   if (s.checkpoint_every <= 0) fail("checkpoint_every", "must be positive");
+}
+
+/// The distillation-time DSA of validated settings (reference parameters, the listed ops).
+inline DsaConfig dsa_config(const DistillSettings& s) {
+  DsaConfig c;
+  c.ops = dsa_ops_from_strategy(s.augment);
+  c.mode = s.augment_mode == "M" ? DsaMode::kAll : DsaMode::kSingle;
+  return c;
 }
 
 }  // namespace distill
