@@ -134,3 +134,28 @@ TEST_CASE("Preprocessing: apply and invert dispatch on the kind", "[data][prepro
   CHECK_THROWS_WITH(Preprocessing<double>::whiten(ZcaWhitening<double>()),
                     Catch::Contains("not fitted"));
 }
+
+TEST_CASE("Preprocessing: clamp_to_pixel_range is the image of pixels in [0, 1]", "[data][preprocess][cpu]") {
+  // Pixels spread over [-1, 2]: after clamping in the preprocessed space, inverting gives
+  // exactly the pixels clamped to [0, 1].
+  const Shape shape(4, 3, 5, 5);
+  Tensor<double> pixels(shape);
+  Rng rng(9);
+  for (Index i = 0; i < pixels.size(); ++i) pixels[i] = -1 + 3 * rng.uniform();
+  for (const auto& p : {Preprocessing<double>::none(), Preprocessing<double>::normalize(cifar10_mean_std())}) {
+    Tensor<double> y = pixels;
+    p.apply(y.view());
+    p.clamp_to_pixel_range(y.view());
+    p.invert(y.view());
+    double worst = 0;
+    for (Index i = 0; i < y.size(); ++i)
+      worst = std::max(worst, std::abs(y[i] - std::min(std::max(pixels[i], 0.0), 1.0)));
+    INFO(to_string(p.kind));
+    CHECK(worst <= 1e-14);
+    CHECK(p.has_pixel_box());
+  }
+  const auto z = Preprocessing<double>::whiten(ZcaWhitening<double>(pixels.cview(), 0.1));
+  CHECK_FALSE(z.has_pixel_box());
+  Tensor<double> y = pixels;
+  CHECK_THROWS_WITH(z.clamp_to_pixel_range(y.view()), Catch::Contains("ZCA"));
+}

@@ -171,3 +171,31 @@ TEST_CASE("DM on a problem with a known answer: from noise to images that teach 
   CHECK(last < 0.3 * first);
   CHECK(r.final_evaluation.mean >= 0.9);
 }
+
+TEST_CASE("TGDD's pixel clamp: images stay in the pixel range; refused on ZCA data",
+          "[methods][distribution_matching]") {
+  Toy t;
+  DistillSettings s = preset_settings("tgdd", "cifar10-ipc1");
+  REQUIRE(s.clamp_pixels);
+  s.ipc = 2;
+  s.iterations = 2;
+  s.batch_real = 8;
+  s.eval_every = 0;
+  s.final_eval_runs = 0;
+  s.init = "noise";  // standard normal pixels: most lie outside [0, 1]
+  auto range = [](const SyntheticSet& set) {
+    float lo = set.images[0], hi = set.images[0];
+    for (Index i = 0; i < set.images.size(); ++i) lo = std::min(lo, set.images[i]), hi = std::max(hi, set.images[i]);
+    return std::make_pair(lo, hi);
+  };
+  test::TempDir on, off, zca;
+  const auto clamped = range(run<TGDD>(t, s, on.path()).set);  // the toy data are not preprocessed
+  CHECK(clamped.first >= 0.0f);
+  CHECK(clamped.second <= 1.0f);
+  s.clamp_pixels = false;
+  const auto free = range(run<TGDD>(t, s, off.path()).set);
+  CHECK((free.first < 0.0f && free.second > 1.0f));
+  s.clamp_pixels = true;
+  t.experts.preprocessing = Preprocessing<float>::whiten(ZcaWhitening<float>(t.data.train.images.cview(), 0.1f));
+  CHECK_THROWS_WITH(run<TGDD>(t, s, zca.path()), Catch::Contains("field 'clamp_pixels'"));
+}

@@ -113,6 +113,25 @@ struct Preprocessing {
         return zca.apply(images);
     }
   }
+  /// Whether clamp_to_pixel_range applies: the image of the pixel box [0, 1] is a box only
+  /// without whitening (ZCA mixes pixels).
+  bool has_pixel_box() const { return kind != PreprocessKind::kZca; }
+  /// Clamps preprocessed images to the image of pixels in [0, 1], per channel, in place
+  /// (TGDD keeps its synthetic pixels in [0, 1]).
+  void clamp_to_pixel_range(MutableView<Scalar> images) const {
+    DISTILL_CHECK(has_pixel_box(), "clamp_to_pixel_range: ZCA-whitened images have no per-pixel range");
+    const Shape s = images.shape();
+    if (kind == PreprocessKind::kNormalize) normalization.validate(s, "clamp_to_pixel_range");
+    for (Index c = 0; c < s.c; ++c) {
+      const double lo = kind == PreprocessKind::kNormalize ? -normalization.mean[c] / normalization.stddev[c] : 0.0;
+      const double hi =
+          kind == PreprocessKind::kNormalize ? (1 - normalization.mean[c]) / normalization.stddev[c] : 1.0;
+      for (Index n = 0; n < s.n; ++n) {
+        Scalar* p = images.sample(n) + c * s.plane();
+        for (Index i = 0; i < s.plane(); ++i) p[i] = std::min(std::max(p[i], Scalar(lo)), Scalar(hi));
+      }
+    }
+  }
   /// Back to pixel space (e.g. to write pictures), in place. Values may leave [0, 1].
   void invert(MutableView<Scalar> images) const {
     switch (kind) {

@@ -69,6 +69,8 @@ DistillResult Distiller<Method, Net>::run() {
   MetricsLog log(metrics_path(options_.out_dir));
   using State = typename Method::template State<Net>;
   static_assert(MethodChecks<Method, Net>::template check_state<State>(), "");
+  DISTILL_CHECK(!settings_.clamp_pixels || experts_.preprocessing.has_pixel_box(),
+                "field 'clamp_pixels': the data are ZCA-whitened, where pixels have no range to clamp to");
   State state(method_, net_, experts_, data_.train, augment_);
   Checkpoint c = start_or_resume(state, log);
   const std::string ckpt = checkpoint_path(options_.out_dir);
@@ -116,6 +118,7 @@ DistillResult Distiller<Method, Net>::run() {
       if (!(c.set.lr > 0) || !std::isfinite(c.set.lr))
         stop(it, "the learned step size became " + std::to_string(c.set.lr) + " (lower lr_lr)");
     }
+    if (settings_.clamp_pixels) c.set.preprocessing.clamp_to_pixel_range(c.set.images.view());
     c.iteration = it;
     IterationRecord rec;
     rec.iteration = it;

@@ -27,7 +27,8 @@ struct Preset {
 /// with lr 0.01·IPC, which on images divided by the CIFAR std (≈ 0.2) is 0.01·IPC/0.2² =
 /// 0.25·IPC. TGDD's α is 2.5 at IPC 1 and 10 and 0.5 at IPC 50 (research/distribution-matching.md
 /// §1.3–§1.4); it publishes no IPC 1 CIFAR-100 setting. TGDD augments with IDC's
-/// "color_crop_cutout", every op on every call (the others: the reference DSA, one op per call).
+/// "color_crop_cutout", every op on every call (the others: the reference DSA, one op per call),
+/// and clamps its pixels to [0, 1] once per iteration.
 inline const std::vector<Preset>& presets() {
   static const std::vector<Preset> table = {
       {"mtt", "cifar10-ipc1", "MTT Table 6", R"({"syn_steps":50,"expert_epochs":2,"max_start_epoch":2,"zca":true,"lr_img":100,"lr_lr":1e-7,"lr_teacher":0.01})"},
@@ -51,11 +52,11 @@ inline const std::vector<Preset>& presets() {
       {"dm", "cifar100-ipc1", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
       {"dm", "cifar100-ipc10", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
       {"dm", "cifar100-ipc50", "DM main_DM.py defaults", R"({"iterations":20000,"zca":false,"lr_img":1.0,"batch_real":256,"eval_every":2000})"},
-      {"tgdd", "cifar10-ipc1", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":0.25,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","stage_region":7,"alpha":2.5})"},
-      {"tgdd", "cifar10-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","stage_region":7,"alpha":2.5})"},
-      {"tgdd", "cifar10-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","stage_region":7,"alpha":0.5})"},
-      {"tgdd", "cifar100-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","stage_region":7,"alpha":2.5})"},
-      {"tgdd", "cifar100-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","stage_region":7,"alpha":0.5})"},
+      {"tgdd", "cifar10-ipc1", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":0.25,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","clamp_pixels":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar10-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","clamp_pixels":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar10-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","clamp_pixels":true,"stage_region":7,"alpha":0.5})"},
+      {"tgdd", "cifar100-ipc10", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":2.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","clamp_pixels":true,"stage_region":7,"alpha":2.5})"},
+      {"tgdd", "cifar100-ipc50", "TGDD code and paper", R"({"iterations":10000,"zca":false,"lr_img":12.5,"batch_real":128,"per_class_steps":true,"augment":"color_crop_cutout","augment_mode":"M","clamp_pixels":true,"stage_region":7,"alpha":0.5})"},
   };
   return table;
 }

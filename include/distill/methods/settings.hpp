@@ -63,6 +63,7 @@ struct DistillSettings {
   // Augmentation while distilling (evaluation always uses the protocol's DSA).
   std::string augment = "color_crop_cutout_flip_scale_rotate";  ///< DSA ops; "none": off
   std::string augment_mode = "S";  ///< S: one listed op per call; M: every listed op, in order
+  bool clamp_pixels = false;  ///< after each iteration, clamp images to pixels in [0, 1] (TGDD; not with ZCA)
 
   // Evaluation (protocol of design §5) and checkpoints.
   Index eval_every = 500;      ///< evaluate every this many iterations; 0: only at the end
@@ -103,7 +104,7 @@ void read_field(const nlohmann::json& j, const char* key, T& value, const std::s
   X(lr_lr) X(lr_momentum) X(lr_teacher) X(lr_label) X(label_momentum) X(syn_steps) X(expert_epochs) \
   X(batch_syn) X(min_start_epoch) X(max_start_epoch) X(current_max_start_epoch)                    \
   X(expansion_end_epoch) X(threshold) X(fusion) X(fusion_weight) X(update) X(update_weight)       \
-  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(factor) X(augment) X(augment_mode) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
+  X(contrast) X(temperature) X(batch_real) X(per_class_steps) X(stage_region) X(alpha) X(factor) X(augment) X(augment_mode) X(clamp_pixels) X(eval_every) X(eval_runs) X(final_eval_runs) X(eval_epochs)          \
   X(checkpoint_every)
 
 inline nlohmann::json to_json(const DistillSettings& s) {
