@@ -227,8 +227,9 @@ int run_evaluate(const EvaluateArgs& a) {
 }
 
 // ---------------------------------------------------------------------------------------------
-int run_show(const std::string& synthetic, const std::string& out, Index upscale, bool stretch) {
-  const SyntheticSet set = load_synthetic_set(synthetic);
+int run_show(const std::string& synthetic, const std::string& out, Index upscale, bool stretch, bool decode) {
+  const SyntheticSet stored = load_synthetic_set(synthetic);
+  const SyntheticSet set = decode ? decoded_set(stored) : stored;
   PngGridOptions opt;
   opt.upscale = upscale;
   opt.stretch = stretch;
@@ -620,12 +621,13 @@ int main(int argc, char** argv) {
 
   std::string show_in, show_out;
   Index upscale = 2;
-  bool stretch = false;
+  bool stretch = false, decode = false;
   auto* show = app.add_subcommand("show", "Write a synthetic set as a PNG grid, one row per class");
   show->add_option("--synthetic", show_in, "Synthetic set (.safetensors)")->required()->check(CLI::ExistingFile);
   show->add_option("--out", show_out, "PNG file to write")->required();
   show->add_option("--upscale", upscale, "Integer upscaling of every image")->capture_default_str()->check(CLI::PositiveNumber);
   show->add_flag("--stretch", stretch, "Stretch each image to its own min..max instead of clipping to [0,1]");
+  show->add_flag("--decode", decode, "Show a multi-formation set's decoded images (f² per stored image)");
 
   auto* bench = app.add_subcommand("bench", "Measure the speed of the library's kernels");
   bench->require_subcommand(1);
@@ -670,7 +672,7 @@ int main(int argc, char** argv) {
     if (evaluate->parsed()) return run_evaluate(ev);
     if (run->parsed()) return run_distill(ra);
     if (presets_cmd->parsed()) return run_presets();
-    if (show->parsed()) return run_show(show_in, show_out, upscale, stretch);
+    if (show->parsed()) return run_show(show_in, show_out, upscale, stretch, decode);
     if (train->parsed()) {
       bench_common.apply();
       return run_bench_train(batch, images);

@@ -77,6 +77,8 @@ PY
 "$distill" evaluate --data "$work/data" --synthetic "$work/tgdd/synthetic.safetensors" --runs 1 --epochs 5 \
   --arch ConvNetW16 > "$work/tgdd_eval.txt" 2> /dev/null
 grep -q "40 images (10 stored, multi-formation factor 2)" "$work/tgdd_eval.txt"
+"$distill" show --synthetic "$work/tgdd/synthetic.safetensors" --out "$work/tgdd.png" --decode > "$work/show.txt"
+grep -q "10 classes, 40 images" "$work/show.txt"
 if "$distill" run "${run_args[@]}" --out "$work/x" --set factor=2 2> "$work/err.txt"; then exit 1; fi
 grep -q "field 'factor': method datm-clr has no multi-formation" "$work/err.txt"
 
