@@ -28,17 +28,8 @@ TEST_CASE("ContrastiveUpdate: pixel gradient matches finite differences, in chun
         Tensor<double> scratch(im.shape());
         return update.add(net, &dsa, theta, im.cview(), labels, 42, scratch);
       };
-      Vec analytic, fd;
-      const double eps = 1e-5;
-      for (std::size_t i : test::probe_coordinates(std::size_t(images.size()), 50, 3)) {
-        Tensor<double> plus = images, minus = images;
-        plus[Index(i)] += eps;
-        minus[Index(i)] -= eps;
-        fd.push_back((at(plus) - at(minus)) / (2 * eps));
-        analytic.push_back(grad[Index(i)]);
-      }
       INFO("kind " << int(kind) << " chunk " << chunk);
-      CHECK(test::relative_error(analytic, fd) <= 1e-6);
+      CHECK(test::tensor_gradient_error(images, grad, at, 50, 3, 1e-5) <= 1e-6);
     }
   }
   // Weight 0 is off: no value, no gradient.

@@ -70,16 +70,7 @@ TEST_CASE("class_matching_loss: pixel gradient of the matching loss and of the c
       return class_matching_loss(net, ext.data(), exp.data(), constraint, aug, seed, real.cview(), s.cview(), 1,
                                  g.view(), w2);
     };
-    Vec analytic, fd;
-    const double eps = 1e-5;
-    for (std::size_t i : test::probe_coordinates(std::size_t(syn.size()), 60, 5)) {
-      Tensor<double> plus = syn, minus = syn;
-      plus[Index(i)] += eps;
-      minus[Index(i)] -= eps;
-      fd.push_back((at(plus) - at(minus)) / (2 * eps));
-      analytic.push_back(grad[Index(i)]);
-    }
-    const double e = test::relative_error(analytic, fd);
+    const double e = test::tensor_gradient_error(syn, grad, at, 60, 5, 1e-5);
     INFO("relative error " << e);
     CHECK(e <= 1e-6);
   };

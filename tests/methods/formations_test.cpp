@@ -81,16 +81,8 @@ TEST_CASE("Multi-formation: pixel gradient of matching + constraint through the 
   };
   Tensor<double> grad(stored.shape());
   loss(stored, &grad);
-  Vec analytic, fd;
-  const double eps = 1e-5;
-  for (std::size_t i : test::probe_coordinates(std::size_t(stored.size()), 60, 5)) {
-    Tensor<double> plus = stored, minus = stored;
-    plus[Index(i)] += eps;
-    minus[Index(i)] -= eps;
-    fd.push_back((loss(plus, nullptr) - loss(minus, nullptr)) / (2 * eps));
-    analytic.push_back(grad[Index(i)]);
-  }
-  const double e = test::relative_error(analytic, fd);
+  const double e = test::tensor_gradient_error(
+      stored, grad, [&](const Tensor<double>& at) { return loss(at, nullptr); }, 60, 5, 1e-5);
   INFO("relative error " << e);
   CHECK(e <= 1e-6);
 }

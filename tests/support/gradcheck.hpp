@@ -12,6 +12,7 @@
 
 #include "distill/core/rng.hpp"
 #include "distill/core/shape.hpp"
+#include "distill/core/tensor.hpp"
 
 namespace distill::test {
 
@@ -60,6 +61,21 @@ inline std::vector<std::size_t> probe_coordinates(std::size_t n, std::size_t lim
   Rng rng(seed, 77);
   for (std::size_t i = 0; i < limit; ++i) idx.push_back(static_cast<std::size_t>(rng.below(n)));
   return idx;
+}
+
+/// Relative error between `grad` and central differences of f at `x`, over probe_coordinates.
+inline double tensor_gradient_error(const Tensor<double>& x, const Tensor<double>& grad,
+                                    const std::function<double(const Tensor<double>&)>& f,
+                                    std::size_t limit, std::uint64_t seed, double eps) {
+  Vec analytic, fd;
+  for (std::size_t i : probe_coordinates(std::size_t(x.size()), limit, seed)) {
+    Tensor<double> plus = x, minus = x;
+    plus[Index(i)] += eps;
+    minus[Index(i)] -= eps;
+    fd.push_back((f(plus) - f(minus)) / (2 * eps));
+    analytic.push_back(grad[Index(i)]);
+  }
+  return relative_error(analytic, fd);
 }
 
 /// A differentiable map (x, w) → y given as its four passes on flat double vectors.
