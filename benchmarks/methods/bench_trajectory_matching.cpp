@@ -4,10 +4,11 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "common/gemm_rate.hpp"
+#include "common/tm_workload.hpp"
 #include "distill/distill.hpp"
 
 namespace {
@@ -27,23 +28,9 @@ double flops_per_image_step() {
 
 void bm_tm(benchmark::State& state) {
   const Index ipc = state.range(0), steps = state.range(1), batch = state.range(2), n = 10 * ipc;
-  ConvNet3<float> net;
-  const auto theta0 = net.init_params(1);
-  Vector<float> target = theta0;
-  Rng rng(2);
-  for (Index i = 0; i < target.size(); ++i) target[i] += 0.01f * float(rng.normal());
-  Tensor<float> images(net.input_shape(n));
-  for (Index i = 0; i < images.size(); ++i) images[i] = float(rng.normal());
-  std::vector<int> labels(static_cast<std::size_t>(n));
-  for (Index i = 0; i < n; ++i) labels[i] = int(i / ipc);
-  Dsa<float> dsa;
-  Unroll<ConvNet3<float>, Dsa<float>> unroll(net, &dsa);
-  SyntheticGradients<float> grads;
+  bench::TmWorkload w(ipc, steps, batch);
   std::uint64_t it = 0;
-  auto iteration = [&] {
-    unroll.forward(theta0, target, images.cview(), labels, {}, 0.01f, make_unroll_steps(n, steps, batch, it++));
-    unroll.backward(grads);
-  };
+  auto iteration = [&] { w.iteration(it++); };
   iteration();  // warm-up
   Timer timer;
   for (auto _ : state) iteration();

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/tm_workload.hpp"
 #include "distill/distill.hpp"
 
 namespace {
@@ -465,29 +466,13 @@ std::pair<double, double> time_iterations(const char* label, Index n, F&& iterat
 int run_bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
   DISTILL_CHECK(ipc > 0 && steps > 0 && batch_syn > 0 && iterations > 0,
                 "bench tm: --ipc, --syn-steps, --batch-syn and --iterations must be positive");
-  const Index classes = 10, n = ipc * classes;
-  ConvNet3<float> net;
-  const auto theta0 = net.init_params(1);
-  Vector<float> target = theta0;
-  Rng rng(2);
-  for (Index i = 0; i < target.size(); ++i) target[i] += 0.01f * float(rng.normal());
-  Tensor<float> images(net.input_shape(n));
-  for (Index i = 0; i < images.size(); ++i) images[i] = float(rng.normal());
-  std::vector<int> labels(static_cast<std::size_t>(n));
-  for (Index i = 0; i < n; ++i) labels[i] = int(i / ipc);
-  Dsa<float> dsa;
-  Unroll<ConvNet3<float>, Dsa<float>> unroll(net, &dsa);
-  SyntheticGradients<float> grads;
-  auto iteration = [&](Index it) {
-    const auto plan = make_unroll_steps(n, steps, batch_syn, std::uint64_t(it));
-    const float loss = unroll.forward(theta0, target, images.cview(), labels, {}, 0.01f, plan);
-    unroll.backward(grads);
-    return loss;
-  };
+  bench::TmWorkload w(ipc, steps, batch_syn);
+  const Index n = w.images_count();
+  auto iteration = [&](Index it) { return w.iteration(std::uint64_t(it)); };
   const auto [seconds, loss] = time_iterations("tm iteration", iterations, iteration);
   std::printf("network=ConvNet-3 width=128 images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld threads=%d "
               "loss=%.5f grad_lr=%.4g\n",
-              long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, grads.lr);
+              long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, w.grads.lr);
   std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
   return 0;
 }

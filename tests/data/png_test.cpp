@@ -11,18 +11,7 @@
 #include <string>
 #include <vector>
 
-// stb_image decodes the written files so the test sees the pixels, not only the header.
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "support/stb_png.hpp"
 
 using namespace distill;
 namespace fs = std::filesystem;

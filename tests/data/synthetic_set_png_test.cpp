@@ -3,20 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-// stb_image decodes the written file so the test sees the pixels.
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
 #include "data/temp_dir.hpp"
+#include "support/stb_png.hpp"
 
 using namespace distill;
 

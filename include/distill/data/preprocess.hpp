@@ -39,6 +39,11 @@ struct ChannelNormalization {
   /// Throws unless there is one finite mean and one positive finite deviation per channel of
   /// `images_shape`.
   void validate(const Shape& images_shape, const char* what) const;
+
+ private:
+  /// x ← x·scale(c) + shift(c) in place, per channel plane; `coefficients(c)` gives {scale, shift}.
+  template <class Scalar, class Coefficients>
+  void affine(MutableView<Scalar> images, const char* what, Coefficients coefficients) const;
 };
 
 /// The normalisation every CIFAR-10 distillation code uses (torchvision's customary values,
@@ -202,36 +207,32 @@ ChannelNormalization ChannelNormalization::fit(ConstView<Scalar> images) {
   return out;
 }
 
-template <class Scalar>
-void ChannelNormalization::apply(MutableView<Scalar> images) const {
-  validate(images.shape(), "ChannelNormalization::apply");
+template <class Scalar, class Coefficients>
+void ChannelNormalization::affine(MutableView<Scalar> images, const char* what, Coefficients coefficients) const {
+  validate(images.shape(), what);
   const Shape s = images.shape();
   const Index plane = s.plane();
   parallel_for(
       s.n * s.c,
       [&](Index p) {
-        const std::size_t c = static_cast<std::size_t>(p % s.c);
-        const Scalar m = Scalar(mean[c]), inv = Scalar(1.0 / stddev[c]);
+        const auto [scale, shift] = coefficients(static_cast<std::size_t>(p % s.c));
         Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> x(images.data() + p * plane, plane);
-        x = (x - m) * inv;
+        x = x * Scalar(scale) + Scalar(shift);
       },
       plane);
 }
 
 template <class Scalar>
+void ChannelNormalization::apply(MutableView<Scalar> images) const {
+  affine(images, "ChannelNormalization::apply", [this](std::size_t c) {
+    return std::pair<double, double>{1.0 / stddev[c], -mean[c] / stddev[c]};
+  });
+}
+
+template <class Scalar>
 void ChannelNormalization::invert(MutableView<Scalar> images) const {
-  validate(images.shape(), "ChannelNormalization::invert");
-  const Shape s = images.shape();
-  const Index plane = s.plane();
-  parallel_for(
-      s.n * s.c,
-      [&](Index p) {
-        const std::size_t c = static_cast<std::size_t>(p % s.c);
-        const Scalar m = Scalar(mean[c]), sd = Scalar(stddev[c]);
-        Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> x(images.data() + p * plane, plane);
-        x = x * sd + m;
-      },
-      plane);
+  affine(images, "ChannelNormalization::invert",
+         [this](std::size_t c) { return std::pair<double, double>{stddev[c], mean[c]}; });
 }
 
 }  // namespace distill
