@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -25,20 +26,28 @@ using nlohmann::json;
 class Progress {
  public:
   Progress(std::string label, Index total, std::string unit)
-      : label_(std::move(label)), total_(total), unit_(std::move(unit)) {}
+      : label_(std::move(label)), total_(total), unit_(std::move(unit)), drawn_(::isatty(::fileno(stderr)) != 0) {}
   void update(Index done) {
+    // A redirected log gets the printed iteration lines, not hundreds of redrawn bars.
+    if (!drawn_) return;
     const double s = timer_.seconds();
     if (done < total_ && s - last_ < 0.25) return;
     last_ = s;
     const double rate = s > 0 ? double(done) / s : 0;
     const double eta = rate > 0 ? double(total_ - done) / rate : 0;
     const int width = 30, filled = total_ ? int(width * double(done) / double(total_)) : width;
-    std::fprintf(stderr, "\r%s [%.*s%*s] %ld/%ld %s  %.1f %s/s  ETA %s ", label_.c_str(), filled,
+    char speed[48];
+    if (rate >= 1 || rate == 0) std::snprintf(speed, sizeof speed, "%.1f %s/s", rate, unit_.c_str());
+    else std::snprintf(speed, sizeof speed, "%.1f s per %.*s", 1 / rate, int(unit_.size() - (unit_.back() == 's')),
+                       unit_.c_str());
+    std::fprintf(stderr, "\r%s [%.*s%*s] %ld/%ld %s  %s  ETA %s ", label_.c_str(), filled,
                  "##############################", width - filled, "", long(done), long(total_),
-                 unit_.c_str(), rate, unit_.c_str(), format_seconds(eta).c_str());
+                 unit_.c_str(), speed, format_seconds(eta).c_str());
     std::fflush(stderr);
   }
-  void finish() { std::fprintf(stderr, "\n"); }
+  void finish() {
+    if (drawn_) std::fprintf(stderr, "\n");
+  }
 
  private:
   static std::string format_seconds(double s) {
@@ -53,6 +62,7 @@ class Progress {
   std::string unit_;
   Timer timer_;
   double last_ = -1;
+  bool drawn_;
 };
 
 void make_directory(const std::string& dir) {

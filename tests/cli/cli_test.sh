@@ -10,8 +10,10 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/data"
 python3 "$here/make_tiny_data.py" "$work/data" "$work/set.safetensors"
 
-"$distill" experts --data "$work/data" --out "$work/experts" --experts 2 --epochs 2 --width 16 --threads 2 > "$work/experts.txt" 2> /dev/null
+"$distill" experts --data "$work/data" --out "$work/experts" --experts 2 --epochs 2 --width 16 --threads 2 > "$work/experts.txt" 2> "$work/experts.err"
 grep -q "expert 1 epoch 2/2" "$work/experts.txt"
+# Into a file (not a terminal) the progress bar is not drawn: the log holds no redrawn lines.
+if grep -q $'\r' "$work/experts.err"; then echo "progress bar drawn into a redirected log"; exit 1; fi
 test -f "$work/experts/expert_000.safetensors" -a -f "$work/experts/expert_001.safetensors"
 test "$(grep -c expert_epoch "$work/experts/metrics.jsonl")" -eq 4
 # Everything is done: a second run trains nothing; a longer schedule continues.
