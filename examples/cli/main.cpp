@@ -352,8 +352,9 @@ int run_distill(const RunArgs& a) {
   DatasetSplits<float> data;
   if (needs_experts) {
     experts = load_experts(a.experts, tm ? s.max_start_epoch + s.expert_epochs : -1);
-    std::fprintf(stderr, "experts: %ld from %s (%s, %s, %ld epochs)\n", long(experts.size()), a.experts.c_str(),
-                 experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));
+    // Trajectory matching loads only the epochs its start window can reach.
+    std::fprintf(stderr, "experts: %ld from %s (%s, %s, epochs 0-%ld loaded)\n", long(experts.size()),
+                 a.experts.c_str(), experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));
     if (s.zca != (experts.preprocessing.kind == PreprocessKind::kZca))
       std::fprintf(stderr, "warning: the %s setting %s ZCA, the experts were trained %s it\n", s.method.c_str(),
                    s.zca ? "uses" : "does not use",
