@@ -27,8 +27,9 @@ double flops_per_image_step() {
 }
 
 void bm_tm(benchmark::State& state) {
-  const Index ipc = state.range(0), steps = state.range(1), batch = state.range(2), n = 10 * ipc;
+  const Index ipc = state.range(0), steps = state.range(1), batch = state.range(2);
   bench::TmWorkload w(ipc, steps, batch);
+  const Index n = w.images_count();
   std::uint64_t it = 0;
   auto iteration = [&] { w.iteration(it++); };
   iteration();  // warm-up

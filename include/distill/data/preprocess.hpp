@@ -41,9 +41,9 @@ struct ChannelNormalization {
   void validate(const Shape& images_shape, const char* what) const;
 
  private:
-  /// x ← x·scale(c) + shift(c) in place, per channel plane; `coefficients(c)` gives {scale, shift}.
-  template <class Scalar, class Coefficients>
-  void affine(MutableView<Scalar> images, const char* what, Coefficients coefficients) const;
+  /// Runs `op(x, c)` on every channel plane x (an Eigen array map) of channel c, in parallel.
+  template <class Scalar, class Op>
+  void for_each_plane(MutableView<Scalar> images, const char* what, Op op) const;
 };
 
 /// The normalisation every CIFAR-10 distillation code uses (torchvision's customary values,
@@ -207,32 +207,31 @@ ChannelNormalization ChannelNormalization::fit(ConstView<Scalar> images) {
   return out;
 }
 
-template <class Scalar, class Coefficients>
-void ChannelNormalization::affine(MutableView<Scalar> images, const char* what, Coefficients coefficients) const {
+template <class Scalar, class Op>
+void ChannelNormalization::for_each_plane(MutableView<Scalar> images, const char* what, Op op) const {
   validate(images.shape(), what);
   const Shape s = images.shape();
   const Index plane = s.plane();
   parallel_for(
       s.n * s.c,
       [&](Index p) {
-        const auto [scale, shift] = coefficients(static_cast<std::size_t>(p % s.c));
         Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> x(images.data() + p * plane, plane);
-        x = x * Scalar(scale) + Scalar(shift);
+        op(x, static_cast<std::size_t>(p % s.c));
       },
       plane);
 }
 
 template <class Scalar>
 void ChannelNormalization::apply(MutableView<Scalar> images) const {
-  affine(images, "ChannelNormalization::apply", [this](std::size_t c) {
-    return std::pair<double, double>{1.0 / stddev[c], -mean[c] / stddev[c]};
+  for_each_plane(images, "ChannelNormalization::apply", [this](auto& x, std::size_t c) {
+    x = (x - Scalar(mean[c])) * Scalar(1.0 / stddev[c]);
   });
 }
 
 template <class Scalar>
 void ChannelNormalization::invert(MutableView<Scalar> images) const {
-  affine(images, "ChannelNormalization::invert",
-         [this](std::size_t c) { return std::pair<double, double>{stddev[c], mean[c]}; });
+  for_each_plane(images, "ChannelNormalization::invert",
+                 [this](auto& x, std::size_t c) { x = x * Scalar(stddev[c]) + Scalar(mean[c]); });
 }
 
 }  // namespace distill
