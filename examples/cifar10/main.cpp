@@ -75,7 +75,7 @@ int quickstart(const Options& o) {
   s.max_start_epoch = std::min<Index>(s.max_start_epoch, o.expert_epochs - s.expert_epochs + 1);
   s.eval_every = 0;
   s.final_eval_runs = 5;
-  const ExpertSet experts = load_experts(experts_dir, s.max_start_epoch + s.expert_epochs);
+  const ExpertSet experts = load_experts(experts_dir, last_expert_epoch(s));
   ConvNet3<float> net;
   const Dsa<float> dsa(dsa_config(s));
   DistillerOptions opt;

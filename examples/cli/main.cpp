@@ -351,7 +351,7 @@ int run_distill(const RunArgs& a) {
   ExpertSet experts;
   DatasetSplits<float> data;
   if (needs_experts) {
-    experts = load_experts(a.experts, tm ? s.max_start_epoch + s.expert_epochs : -1);
+    experts = load_experts(a.experts, tm ? last_expert_epoch(s) : -1);
     // Trajectory matching loads only the epochs its start window can reach.
     std::fprintf(stderr, "experts: %ld from %s (%s, %s, epochs 0-%ld loaded)\n", long(experts.size()),
                  a.experts.c_str(), experts.arch.c_str(), to_string(experts.preprocessing.kind), long(experts.epochs()));

@@ -198,4 +198,13 @@ TEST_CASE("Distiller: experts too short for the window are refused", "[methods][
   ClrDistiller d(DATM_CLR::from_settings(s), s, t.net, t.data, t.experts, &t.dsa, opt);
   CHECK_THROWS_WITH(d.run(), Catch::Contains("the experts have 5 epochs; this run needs max_start_epoch - 1 + "
                                              "expert_epochs = 6"));
+  // One start epoch less reads exactly the experts' last epoch, which is what a caller loads.
+  s.max_start_epoch = 4;
+  s.iterations = 1;
+  s.eval_every = 0;
+  s.final_eval_runs = 0;
+  REQUIRE(last_expert_epoch(s) == t.experts.epochs());
+  test::TempDir enough;
+  opt.out_dir = enough.path();
+  CHECK(ClrDistiller(DATM_CLR::from_settings(s), s, t.net, t.data, t.experts, &t.dsa, opt).run().iterations == 1);
 }

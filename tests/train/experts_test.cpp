@@ -54,6 +54,13 @@ TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[trai
   train_experts(cfg, data, Preprocessing<float>::none(), again.path(), &dsa,
                 [&](const ExpertEpoch& e) { seen.push_back(e); });
   CHECK(seen.empty());
+  // Loading keeps the checkpoints a run can reach and every expert's last one (DATM labels with it).
+  const ExpertSet kept = load_experts(again.path(), 1);
+  CHECK(kept.size() == 2);
+  CHECK(kept.epochs() == 1);
+  CHECK(kept.checkpoints[0][1] == t0.checkpoints[1]);
+  CHECK(kept.final_params[1] == t1.checkpoints.back());
+  CHECK(load_experts(again.path()).epochs() == 3);
   // Resuming with other settings is refused.
   ExpertConfig other = cfg;
   other.lr = 0.1;

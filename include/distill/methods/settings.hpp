@@ -73,6 +73,11 @@ struct DistillSettings {
   Index checkpoint_every = 10;
 };
 
+/// The last expert epoch a trajectory-matching run with these settings can read: its latest
+/// start epoch (max_start_epoch − 1) plus the expert_epochs it matches towards. Loading
+/// experts only up to here (load_experts' keep_epochs) keeps unused checkpoints out of memory.
+inline Index last_expert_epoch(const DistillSettings& s) { return s.max_start_epoch - 1 + s.expert_epochs; }
+
 namespace detail {
 
 template <class T>
