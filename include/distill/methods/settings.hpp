@@ -76,7 +76,8 @@ struct DistillSettings {
 /// The last expert epoch a trajectory-matching run with these settings can read: its latest
 /// start epoch (max_start_epoch − 1) plus the expert_epochs it matches towards. Loading
 /// experts only up to here (load_experts' keep_epochs) keeps unused checkpoints out of memory.
-inline Index last_expert_epoch(const DistillSettings& s) { return s.max_start_epoch - 1 + s.expert_epochs; }
+inline Index last_expert_epoch(Index max_start_epoch, Index expert_epochs) { return max_start_epoch - 1 + expert_epochs; }
+inline Index last_expert_epoch(const DistillSettings& s) { return last_expert_epoch(s.max_start_epoch, s.expert_epochs); }
 
 namespace detail {
 

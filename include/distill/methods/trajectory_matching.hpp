@@ -97,7 +97,7 @@ class TrajectoryMatching {
           const Dsa<float>* augment)
         : m_(method), net_(net), experts_(experts), train_(train), augment_(augment),
           unroll_(net, augment, method.config_.inner), extra_(method.extra_) {
-      const Index need = m_.window_.max_start_epoch() - 1 + m_.config_.expert_epochs;
+      const Index need = last_expert_epoch(m_.window_.max_start_epoch(), m_.config_.expert_epochs);
       DISTILL_CHECK(experts.epochs() >= need,
                     experts.directory << ": the experts have " << experts.epochs()
                                       << " epochs; this run needs max_start_epoch - 1 + expert_epochs = " << need);
