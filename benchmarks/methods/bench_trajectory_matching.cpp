@@ -53,8 +53,10 @@ BENCHMARK(bm_tm)->Name("tm/ipc1_n50_batch10")->Args({1, 50, 10})->Iterations(2)-
 BENCHMARK(bm_tm)->Name("tm/ipc10_n30_batch100")->Args({10, 30, 100})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 int main(int argc, char** argv) {
+  distill::warn_if_narrow_build();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("compiled_for", distill::vector_isa_name(distill::compiled_vector_isa()));
   benchmark::AddCustomContext("gemm_1024_gflops", std::to_string(gemm_gflops()));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -148,10 +148,12 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  distill::warn_if_narrow_build();
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("threads", std::to_string(distill::max_threads()));
+  benchmark::AddCustomContext("compiled_for", distill::vector_isa_name(distill::compiled_vector_isa()));
   benchmark::AddCustomContext("gemm_1024_gflops", std::to_string(gemm_gflops()));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -9,16 +9,24 @@
 
 #include "distill/version.hpp"
 
+#include "distill/core/cpu_features.hpp"
 #include "distill/core/error.hpp"
+#include "distill/core/macros.hpp"
+#include "distill/core/memory.hpp"
 #include "distill/core/parallel.hpp"
 #include "distill/core/rng.hpp"
+#include "distill/core/seeds.hpp"
 #include "distill/core/shape.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/core/timer.hpp"
 
 #include "distill/augment/dsa.hpp"
+#include "distill/augment/dsa_ops.hpp"
 #include "distill/augment/zca.hpp"
 
+#include "distill/backend/backend.hpp"
+#include "distill/backend/cpu/backend.hpp"
+#include "distill/backend/cpu/convolution.hpp"
 #include "distill/backend/cpu/gemm.hpp"
 #include "distill/backend/cpu/im2col.hpp"
 
@@ -70,6 +78,7 @@
 #include "distill/data/preprocess.hpp"
 #include "distill/data/preprocess_io.hpp"
 #include "distill/data/safetensors.hpp"
+#include "distill/data/sampling.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/data/synthetic_set_png.hpp"
 

@@ -15,18 +15,6 @@ TEST_CASE("summarize_runs gives mean and population std", "[train][evaluate]") {
   CHECK_THAT(r.std, Catch::Matchers::WithinAbs(0.1, 1e-15));
 }
 
-TEST_CASE("random_per_class picks distinct samples of each class", "[train][evaluate]") {
-  const auto d = quadrants(40, 1);
-  const auto idx = random_per_class(d, 3, 7);
-  REQUIRE(idx.size() == 12);
-  std::set<Index> distinct(idx.begin(), idx.end());
-  CHECK(distinct.size() == 12);
-  for (Index j = 0; j < 12; ++j) CHECK(d.labels[idx[j]] == int(j / 3));
-  CHECK(idx == random_per_class(d, 3, 7));
-  CHECK(idx != random_per_class(d, 3, 7, 1));
-  CHECK_THROWS_WITH(random_per_class(d, 11, 7), Catch::Contains("fewer than the 11 requested"));
-}
-
 TEST_CASE("evaluate_set trains fresh networks on a small set and tests them", "[train][evaluate]") {
   const auto train = quadrants(200, 2), test = quadrants(100, 3);
   const auto idx = random_per_class(train, 5, 1);

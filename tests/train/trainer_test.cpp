@@ -16,14 +16,6 @@ void make_quadrants(Index n, std::uint64_t seed, Tensor<float>& x, std::vector<i
 
 }  // namespace
 
-TEST_CASE("random_permutation is a reproducible permutation", "[train][trainer]") {
-  auto p = random_permutation(100, 3, 1);
-  CHECK(p == random_permutation(100, 3, 1));
-  CHECK(p != random_permutation(100, 3, 2));
-  std::sort(p.begin(), p.end());
-  for (Index i = 0; i < 100; ++i) CHECK(p[i] == i);
-}
-
 TEST_CASE("train_network learns, generalises and is reproducible", "[train][trainer]") {
   Tensor<float> x, xt;
   std::vector<int> y, yt;

@@ -5,21 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "distill/augment/dsa_ops.hpp"
 #include "distill/core/parallel.hpp"
 #include "distill/core/rng.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
-
-/// One family of differentiable siamese augmentation (the keys of the reference AUGMENT_FNS).
-enum class DsaOp {
-  kColor,   ///< brightness → saturation → contrast, one uniform each per sample
-  kCrop,    ///< integer translation with zero fill ("crop" after padding)
-  kCutout,  ///< a zeroed rectangle of about half the image side
-  kFlip,    ///< horizontal flip with probability prob_flip
-  kScale,   ///< independent x and y scaling through affine_grid + bilinear grid_sample
-  kRotate   ///< rotation through affine_grid + bilinear grid_sample
-};
 
 /// How the listed ops are used on each call.
 enum class DsaMode {
@@ -48,32 +39,6 @@ struct DsaConfig {
   double brightness = 1.0;        ///< shift (u − 0.5)·brightness
   double saturation = 2.0;        ///< factor u·saturation
   double contrast = 0.5;          ///< factor u + contrast
-};
-
-/// The random parameters of one sample, for every op (a sample carries all of them so that
-/// its parameters do not depend on which family a call picked). Plain data: tests and callers
-/// may set fields by hand, e.g. the identity is the default-constructed value with the cutout
-/// moved off the image.
-struct DsaSampleParams {
-  double brightness = 0;  ///< added to every element
-  double saturation = 1;  ///< y = (x − m)·saturation + m, m = mean over channels of the pixel
-  double contrast = 1;    ///< y = (x − μ)·contrast + μ, μ = mean over C, H, W of the sample
-  Index crop_dy = 0;      ///< y(h, w) = x(h + crop_dy, w + crop_dx), zero outside the image
-  Index crop_dx = 0;
-  Index cutout_cy = 0;  ///< centre row; rows [cy − ch/2, cy − ch/2 + ch) ∩ [0, H) are zeroed
-  Index cutout_cx = 0;  ///< centre column, same rule with cw and W
-  bool flip = false;    ///< y(h, w) = x(h, W − 1 − w)
-  double scale_x = 1;   ///< affine θ = [[scale_x, 0, 0], [0, scale_y, 0]]
-  double scale_y = 1;
-  double rotate = 0;  ///< radians; θ = [[cos, −sin, 0], [sin, cos, 0]]
-
-  bool operator==(const DsaSampleParams& o) const {
-    return brightness == o.brightness && saturation == o.saturation && contrast == o.contrast &&
-           crop_dy == o.crop_dy && crop_dx == o.crop_dx && cutout_cy == o.cutout_cy &&
-           cutout_cx == o.cutout_cx && flip == o.flip && scale_x == o.scale_x &&
-           scale_y == o.scale_y && rotate == o.rotate;
-  }
-  bool operator!=(const DsaSampleParams& o) const { return !(*this == o); }
 };
 
 /// One stored draw: which ops run, in which order, and the per-sample parameters. Applying the

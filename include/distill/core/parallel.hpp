@@ -74,6 +74,34 @@ void parallel_for(Index n, F&& f, Index cost = kParallelGrain) {
 #endif
 }
 
+/// parallel_for with a cyclic schedule: thread t runs items t, t + T, t + 2T, … . Items sorted
+/// by decreasing cost then balance across threads without the loop knowing the thread count.
+template <class F>
+void parallel_for_cyclic(Index n, F&& f, Index cost = kParallelGrain) {
+  if (n <= 0) return;
+#ifdef _OPENMP
+  if (n == 1 || n * cost < kParallelGrain || omp_in_parallel()) {
+    for (Index i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+#pragma omp parallel for schedule(static, 1)
+  for (Index i = 0; i < n; ++i) {
+    try {
+      f(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+#else
+  (void)cost;
+  for (Index i = 0; i < n; ++i) f(i);
+#endif
+}
+
 /// One object per thread (workspaces, partial sums), indexed by thread_index().
 template <class T>
 class PerThread {

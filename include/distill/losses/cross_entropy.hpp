@@ -5,7 +5,9 @@
 #include <cmath>
 #include <vector>
 
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
+#include "distill/losses/cross_entropy_kernels.hpp"
 
 namespace distill {
 
@@ -18,170 +20,122 @@ namespace distill {
 ///                     ġu = −(1/B)·[ṗ ⊙ (log s − ⟨p, log s⟩) + p ⊙ (l̇s − ⟨ṗ, log s⟩ − ⟨p, l̇s⟩)]
 /// label_mixed_product gives ∂/∂u ⟨∇θℓ, v⟩ = −(1/B)·p ⊙ (ż − ⟨p, ż⟩) for ż = J·v, which the
 /// unrolled reverse sweep needs for learned labels. Logits are [B, K, 1, 1] views.
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class CrossEntropy {
+  using Space = typename Backend::memory_space;
+  using Probabilities = Tensor<double, Space>;
+
  public:
+  using View = ConstView<Scalar, Space>;
+  using MutView = MutableView<Scalar, Space>;
+
   /// Hard labels in [0, K).
-  Scalar forward(ConstView<Scalar> logits, const std::vector<int>& labels) {
+  Scalar forward(View logits, const std::vector<int>& labels) {
     start(logits, "CrossEntropy::forward");
     DISTILL_CHECK(static_cast<Index>(labels.size()) == b_,
                   "CrossEntropy::forward: " << labels.size() << " labels for a batch of " << b_);
-    soft_ = false;
-    p_.assign(static_cast<std::size_t>(b_ * k_), 0.0);
-    for (Index i = 0; i < b_; ++i) {
+    for (Index i = 0; i < b_; ++i)
       DISTILL_CHECK(labels[i] >= 0 && labels[i] < k_,
                     "CrossEntropy::forward: label " << labels[i] << " of sample " << i
                                                     << " is outside [0, " << k_ << ")");
-      p_[i * k_ + labels[i]] = 1.0;
-    }
+    soft_ = false;
+    labels_.reserve(static_cast<std::size_t>(b_));
+    Backend::copy_from_host(b_, labels.data(), labels_.data());
+    p_.resize(shape_);
+    Backend::for_each(b_, detail::CeOneHotRow{k_, labels_.data(), p_.data()}, k_);
     return finish();
   }
   /// Soft labels as logits u, [B, K, 1, 1].
-  Scalar forward(ConstView<Scalar> logits, ConstView<Scalar> label_logits) {
+  Scalar forward(View logits, View label_logits) {
     start(logits, "CrossEntropy::forward");
     check_shape(logits.shape(), label_logits.shape(), "CrossEntropy::forward label logits");
     soft_ = true;
-    p_.resize(static_cast<std::size_t>(b_ * k_));
-    softmax(label_logits.data(), p_.data(), nullptr);
+    p_.resize(shape_);
+    Backend::for_each(b_, detail::CeSoftmaxRow<Scalar>{k_, label_logits.data(), p_.data(), nullptr}, 4 * k_);
     return finish();
   }
 
-  Scalar tangent(ConstView<Scalar> logits_dot, ConstView<Scalar> label_logits_dot = {}) const {
+  Scalar tangent(View logits_dot, View label_logits_dot = {}) const {
     check(logits_dot, "CrossEntropy::tangent logits tangent");
-    double t = 0;
-    for (Index i = 0; i < b_ * k_; ++i) t += (s_[i] - p_[i]) * logits_dot[i];
+    const Index n = b_ * k_;
+    double t = Backend::sum(n, detail::CeLogitTangentTerm<Scalar>{s_.data(), p_.data(), logits_dot.data()});
     if (soft_ && !label_logits_dot.empty()) {
       check(label_logits_dot, "CrossEntropy::tangent label tangent");
-      for (Index r = 0; r < b_; ++r) {
-        const double c = centre(&p_[r * k_], &log_s_[r * k_]);
-        for (Index j = 0; j < k_; ++j)
-          t -= p_[r * k_ + j] * (log_s_[r * k_ + j] - c) * label_logits_dot[r * k_ + j];
-      }
+      t = Backend::sum(n, detail::CeLabelTangentTerm<Scalar>{k_, p_.data(), log_s_.data(), label_logits_dot.data()},
+                       t);
     }
     return static_cast<Scalar>(t / double(b_));
   }
 
-  void backward(MutableView<Scalar> g_logits, MutableView<Scalar> g_label_logits = {}) const {
+  void backward(MutView g_logits, MutView g_label_logits = {}) const {
     check(g_logits, "CrossEntropy::backward logits gradient");
-    for (Index i = 0; i < b_ * k_; ++i) g_logits[i] = static_cast<Scalar>((s_[i] - p_[i]) / b_);
+    Backend::for_each(b_ * k_, detail::CeLogitGradient<Scalar>{b_, s_.data(), p_.data(), g_logits.data()});
     if (g_label_logits.empty()) return;
     check(g_label_logits, "CrossEntropy::backward label gradient");
-    if (!soft_) return g_label_logits.vec().setZero(), void();
-    for (Index r = 0; r < b_; ++r) {
-      const double c = centre(&p_[r * k_], &log_s_[r * k_]);
-      for (Index j = 0; j < k_; ++j)
-        g_label_logits[r * k_ + j] =
-            static_cast<Scalar>(-p_[r * k_ + j] * (log_s_[r * k_ + j] - c) / b_);
-    }
+    if (!soft_) return Backend::fill(g_label_logits.size(), Scalar(0), g_label_logits.data());
+    Backend::for_each(b_, detail::CeLabelGradientRow<Scalar>{b_, k_, p_.data(), log_s_.data(), g_label_logits.data()},
+                      4 * k_);
   }
 
-  void backward_tangent(ConstView<Scalar> logits_dot, ConstView<Scalar> label_logits_dot,
-                        MutableView<Scalar> g_logits_dot,
-                        MutableView<Scalar> g_label_logits_dot = {}) const {
+  void backward_tangent(View logits_dot, View label_logits_dot, MutView g_logits_dot,
+                        MutView g_label_logits_dot = {}) const {
     check(logits_dot, "CrossEntropy::backward_tangent logits tangent");
     check(g_logits_dot, "CrossEntropy::backward_tangent logits gradient tangent");
     const bool has_u_dot = soft_ && !label_logits_dot.empty();
     if (has_u_dot) check(label_logits_dot, "CrossEntropy::backward_tangent label tangent");
     if (!g_label_logits_dot.empty())
       check(g_label_logits_dot, "CrossEntropy::backward_tangent label gradient tangent");
-    std::vector<double>& ls_dot = scratch_a_;
-    std::vector<double>& p_dot = scratch_b_;
-    ls_dot.resize(static_cast<std::size_t>(k_));
-    p_dot.resize(static_cast<std::size_t>(k_));
-    for (Index r = 0; r < b_; ++r) {
-      const double* s = &s_[r * k_];
-      const double* p = &p_[r * k_];
-      const double* ls = &log_s_[r * k_];
-      double s_zd = 0, p_ud = 0;
-      for (Index j = 0; j < k_; ++j) {
-        s_zd += s[j] * logits_dot[r * k_ + j];
-        if (has_u_dot) p_ud += p[j] * label_logits_dot[r * k_ + j];
-      }
-      for (Index j = 0; j < k_; ++j) {
-        ls_dot[j] = logits_dot[r * k_ + j] - s_zd;
-        p_dot[j] = has_u_dot ? p[j] * (label_logits_dot[r * k_ + j] - p_ud) : 0.0;
-        g_logits_dot[r * k_ + j] = static_cast<Scalar>((s[j] * ls_dot[j] - p_dot[j]) / b_);
-      }
-      if (g_label_logits_dot.empty()) continue;
-      if (!soft_) {
-        for (Index j = 0; j < k_; ++j) g_label_logits_dot[r * k_ + j] = 0;
-        continue;
-      }
-      double c = 0, pd_ls = 0, p_lsd = 0;
-      for (Index j = 0; j < k_; ++j) {
-        c += p[j] * ls[j];
-        pd_ls += p_dot[j] * ls[j];
-        p_lsd += p[j] * ls_dot[j];
-      }
-      for (Index j = 0; j < k_; ++j)
-        g_label_logits_dot[r * k_ + j] = static_cast<Scalar>(
-            -(p_dot[j] * (ls[j] - c) + p[j] * (ls_dot[j] - pd_ls - p_lsd)) / b_);
-    }
+    scratch_a_.resize(shape_);
+    scratch_b_.resize(shape_);
+    Backend::for_each(b_,
+                      detail::CeBackwardTangentRow<Scalar>{b_, k_, soft_, s_.data(), p_.data(), log_s_.data(),
+                                                           logits_dot.data(),
+                                                           has_u_dot ? label_logits_dot.data() : nullptr,
+                                                           scratch_a_.data(), scratch_b_.data(),
+                                                           g_logits_dot.data(), g_label_logits_dot.data()},
+                      8 * k_);
   }
 
   /// h_u = ∂/∂u ⟨∇θℓ, v⟩ = −(1/B)·p ⊙ (ż − ⟨p, ż⟩), with ż the logits tangent for θ̇ = v.
-  void label_mixed_product(ConstView<Scalar> logits_dot, MutableView<Scalar> h_u) const {
+  void label_mixed_product(View logits_dot, MutView h_u) const {
     check(logits_dot, "CrossEntropy::label_mixed_product logits tangent");
     check(h_u, "CrossEntropy::label_mixed_product output");
-    for (Index r = 0; r < b_; ++r) {
-      double pz = 0;
-      for (Index j = 0; j < k_; ++j) pz += p_[r * k_ + j] * logits_dot[r * k_ + j];
-      for (Index j = 0; j < k_; ++j)
-        h_u[r * k_ + j] =
-            soft_ ? static_cast<Scalar>(-p_[r * k_ + j] * (logits_dot[r * k_ + j] - pz) / b_) : 0;
-    }
+    Backend::for_each(b_, detail::CeLabelMixedRow<Scalar>{b_, k_, soft_, p_.data(), logits_dot.data(), h_u.data()},
+                      4 * k_);
   }
 
   /// Softmax of the last forward's logits, row-major [B, K].
-  const std::vector<double>& probabilities() const { return s_; }
+  const Probabilities& probabilities() const { return s_; }
   /// Target distribution p of the last forward, row-major [B, K].
-  const std::vector<double>& targets() const { return p_; }
+  const Probabilities& targets() const { return p_; }
 
  private:
-  void start(ConstView<Scalar> logits, const char* what) {
+  void start(View logits, const char* what) {
     b_ = logits.shape().n;
     k_ = logits.shape().sample_size();
     shape_ = logits.shape();
     DISTILL_CHECK(b_ > 0 && k_ > 0, what << ": empty logits " << logits.shape());
-    s_.resize(static_cast<std::size_t>(b_ * k_));
-    log_s_.resize(static_cast<std::size_t>(b_ * k_));
-    softmax(logits.data(), s_.data(), log_s_.data());
+    s_.resize(shape_);
+    log_s_.resize(shape_);
+    Backend::for_each(b_, detail::CeSoftmaxRow<Scalar>{k_, logits.data(), s_.data(), log_s_.data()}, 4 * k_);
   }
   Scalar finish() const {
-    double loss = 0;
-    for (Index i = 0; i < b_ * k_; ++i)
-      if (p_[i] != 0) loss -= p_[i] * log_s_[i];
+    // −Σ p·log s, summed in element order.
+    const double loss = -Backend::sum(b_ * k_, detail::CeLossTerm{p_.data(), log_s_.data()});
     return static_cast<Scalar>(loss / double(b_));
   }
-  void softmax(const Scalar* z, double* s, double* log_s) const {
-    for (Index r = 0; r < b_; ++r) {
-      const Scalar* row = z + r * k_;
-      const double m = *std::max_element(row, row + k_);
-      double sum = 0;
-      for (Index j = 0; j < k_; ++j) sum += std::exp(row[j] - m);
-      const double lse = m + std::log(sum);
-      for (Index j = 0; j < k_; ++j) {
-        s[r * k_ + j] = std::exp(row[j] - lse);
-        if (log_s) log_s[r * k_ + j] = row[j] - lse;
-      }
-    }
-  }
-  double centre(const double* p, const double* ls) const {
-    double c = 0;
-    for (Index j = 0; j < k_; ++j) c += p[j] * ls[j];
-    return c;
-  }
-  template <class View>
-  void check(const View& v, const char* what) const {
-    DISTILL_CHECK(!s_.empty(), what << ": call forward first");
+  template <class V>
+  void check(const V& v, const char* what) const {
+    DISTILL_CHECK(s_.size() > 0, what << ": call forward first");
     check_shape(shape_, v.shape(), what);
   }
 
   Index b_ = 0, k_ = 0;
   Shape shape_{};
   bool soft_ = false;
-  std::vector<double> s_, log_s_, p_;
-  mutable std::vector<double> scratch_a_, scratch_b_;
+  Probabilities s_, log_s_, p_;
+  detail::Buffer<int, Space> labels_;
+  mutable Probabilities scratch_a_, scratch_b_;
 };
 
 /// Fraction of rows whose arg-max logit is the label.

@@ -6,10 +6,13 @@
 #include <vector>
 
 #include "distill/core/rng.hpp"
+#include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/losses/cross_entropy.hpp"
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
+#include "distill/methods/inner_loss.hpp"
+#include "distill/nn/hessian_vector.hpp"
 
 namespace distill {
 
@@ -35,26 +38,17 @@ inline std::vector<UnrollStep> make_unroll_steps(Index n, Index steps, Index bat
     if (next + batch > n) {
       perm.resize(static_cast<std::size_t>(n));
       for (Index i = 0; i < n; ++i) perm[i] = i;
-      Rng rng(seed, 0x5EED0000ull + std::uint64_t(round++));
+      Rng rng(seed, seeds::unroll_permutation_stream(std::uint64_t(round++)));
       for (Index i = n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(std::uint64_t(i + 1))]);
       next = 0;
     }
     out.push_back({std::vector<Index>(perm.begin() + next, perm.begin() + next + batch),
-                   seed * 0x9E3779B1ull + std::uint64_t(k)});
+                   seeds::unroll_step(seed, std::uint64_t(k))});
     next += batch;
   }
   return out;
 }
 
-/// The student's inner loss: cross-entropy on an augmented view of the minibatch, plus, for
-/// Contrastive Fusion (DATM-CLR, design §4), weight·L_con on the embeddings of two independent
-/// augmented views of it (the cross-entropy uses the first view).
-struct InnerLoss {
-  bool fusion = false;
-  double fusion_weight = 0.1;
-  Contrast contrast = Contrast::kSupCon;
-  double temperature = 0.1;
-};
 
 /// How the reverse sweep treats the dependence of θ_k on earlier steps (design §3).
 enum class UnrollGradient {
@@ -87,6 +81,7 @@ template <class Net, class Augment>
 class Unroll {
  public:
   using Scalar = typename Net::scalar_type;
+  using Backend = typename Net::backend_type;
   using ParamVector = Vector<Scalar>;
 
   Unroll(Net& net, const Augment* augment, InnerLoss loss = {})
@@ -108,9 +103,9 @@ class Unroll {
  private:
   /// Builds the (augmented, possibly two-view) input of step k into x_.
   void make_input(Index k);
-  /// Inner loss, its parameter gradient and, with a tangent v, H·v and the mixed products.
-  Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv,
-              bool want_mixed);
+  /// Inner loss and its parameter gradient and, with a tangent v, H·v and the mixed products
+  /// (hessian_vector_product), into hx_ and hu_.
+  Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
 
   Net& net_;
   const Augment* augment_;
@@ -127,7 +122,8 @@ class Unroll {
   ParamVector target_;
 
   // Workspaces.
-  Tensor<Scalar> batch_, x_, gz_, gz_dot_, ge_, ge_dot_, hx_, hu_, xview_grad_, u_batch_;
+  HessianVectorWork<Scalar> work_;
+  Tensor<Scalar> batch_, x_, hx_, hu_, xview_grad_, u_batch_;
   std::vector<int> y_batch_, y_views_;
 };
 
@@ -138,18 +134,16 @@ void Unroll<Net, Augment>::make_input(Index k) {
   const Index b = static_cast<Index>(s.batch.size());
   const Index views = loss_cfg_.fusion ? 2 : 1;
   batch_.resize({b, is.c, is.h, is.w});
-  for (Index j = 0; j < b; ++j)
-    std::copy(images_.sample(s.batch[j]), images_.sample(s.batch[j]) + is.sample_size(),
-              batch_.data() + j * is.sample_size());
+  Backend::gather_samples(is.sample_size(), s.batch.data(), b, images_.data(), batch_.data());
   x_.resize({views * b, is.c, is.h, is.w});
   for (Index v = 0; v < views; ++v) {
     MutableView<Scalar> out = x_.view().samples(v * b, b);
     if (augment_) {
       // The second view draws from another seed: independent augmentations of the same images.
-      const auto draw = augment_->draw(b, is.c, is.h, is.w, s.seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull);
+      const auto draw = augment_->draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v)));
       augment_->forward(draw, batch_.cview(), out);
     } else {
-      std::copy(batch_.data(), batch_.data() + batch_.size(), out.data());
+      Backend::copy(batch_.size(), batch_.data(), out.data());
     }
   }
   y_batch_.resize(static_cast<std::size_t>(b));
@@ -157,56 +151,23 @@ void Unroll<Net, Augment>::make_input(Index k) {
   if (!label_logits_.empty()) {
     const Index kk = label_logits_.shape().sample_size();
     u_batch_.resize({b, kk, 1, 1});
-    for (Index j = 0; j < b; ++j)
-      std::copy(label_logits_.sample(s.batch[j]), label_logits_.sample(s.batch[j]) + kk,
-                u_batch_.data() + j * kk);
+    Backend::gather_samples(kk, s.batch.data(), b, label_logits_.data(), u_batch_.data());
   }
 }
 
 template <class Net, class Augment>
 typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::step(Index k, const ParamVector& theta,
                                                                    const ParamVector* v, Scalar* grad,
-                                                                   Scalar* hv, bool want_mixed) {
+                                                                   Scalar* hv) {
   make_input(k);
   const Index b = static_cast<Index>(steps_[k].batch.size());
-  const auto out = net_.forward(theta.data(), x_.cview());
-  // Cross-entropy on the first view's logits; the other view's logits get no gradient.
-  const ConstView<Scalar> logits = out.logits.samples(0, b);
-  Scalar loss = label_logits_.empty() ? ce_.forward(logits, y_batch_) : ce_.forward(logits, u_batch_.cview());
-  gz_.resize(out.logits.shape());
-  gz_.set_zero();
-  ce_.backward(gz_.view().samples(0, b));
-  const bool fusion = loss_cfg_.fusion;
-  const Scalar w = Scalar(loss_cfg_.fusion_weight);
-  if (fusion) {
-    y_views_.assign(y_batch_.begin(), y_batch_.end());
-    loss += w * contrastive_.forward(out.embedding, y_views_);
-    ge_.resize(out.embedding.shape());
-    contrastive_.backward(ge_);
-    ge_.vec() *= w;
-  }
-  if (!v) {
-    net_.backward(theta.data(), gz_, fusion ? ge_.cview() : ConstView<Scalar>{}, grad);
-    return loss;
-  }
-  const auto tan = net_.tangent(theta.data(), v->data());
-  gz_dot_.resize(out.logits.shape());
-  gz_dot_.set_zero();
-  ce_.backward_tangent(tan.logits.samples(0, b), {}, gz_dot_.view().samples(0, b));
-  if (fusion) {
-    ge_dot_.resize(out.embedding.shape());
-    contrastive_.backward_tangent(tan.embedding, ge_dot_);
-    ge_dot_.vec() *= w;
-  }
+  InnerObjective<Scalar> objective{loss_cfg_, ce_, contrastive_, y_batch_,
+                                   label_logits_.empty() ? ConstView<Scalar>{} : u_batch_.cview(), b, hu_,
+                                   y_views_};
+  if (!v) return loss_gradient(net_, objective, work_, theta.data(), x_.cview(), grad);
   hx_.resize(x_.shape());
-  net_.backward_tangent(theta.data(), v->data(), gz_, gz_dot_, fusion ? ge_.cview() : ConstView<Scalar>{},
-                        fusion ? ge_dot_.cview() : ConstView<Scalar>{}, grad, hv, {},
-                        want_mixed ? hx_.view() : MutableView<Scalar>{});
-  if (!label_logits_.empty()) {
-    hu_.resize(u_batch_.shape());
-    ce_.label_mixed_product(tan.logits.samples(0, b), hu_);
-  }
-  return loss;
+  return hessian_vector_product(net_, objective, work_, theta.data(), x_.cview(), v->data(), grad, hv,
+                                hx_.view());
 }
 
 template <class Net, class Augment>
@@ -239,8 +200,9 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
   thetas_[0] = theta0;
   ParamVector grad(theta0.size());
   for (std::size_t k = 0; k < steps.size(); ++k) {
-    step(Index(k), thetas_[k], nullptr, grad.data(), nullptr, false);
-    thetas_[k + 1] = thetas_[k] - lr * grad;
+    step(Index(k), thetas_[k], nullptr, grad.data(), nullptr);
+    thetas_[k + 1] = thetas_[k];
+    Backend::axpy(grad.size(), -lr, grad.data(), thetas_[k + 1].data());
   }
   return normalized_param_distance<Scalar>(thetas_.back(), target, theta0);
 }
@@ -265,8 +227,8 @@ void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradi
   const bool exact = mode == UnrollGradient::kExact;
   for (Index k = Index(steps_.size()) - 1; k >= 0; --k) {
     const ParamVector& v = exact ? lambda : lambda_n;
-    step(k, thetas_[k], &v, grad.data(), exact ? hv.data() : nullptr, true);
-    out.lr -= double(grad.dot(v));
+    step(k, thetas_[k], &v, grad.data(), exact ? hv.data() : nullptr);
+    out.lr -= double(Backend::dot(grad.size(), grad.data(), v.data()));
     // Image adjoint through the augmentation of every view.
     const UnrollStep& s = steps_[k];
     const Index b = static_cast<Index>(s.batch.size());
@@ -274,24 +236,18 @@ void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradi
     xview_grad_.resize({b, is.c, is.h, is.w});
     for (Index vi = 0; vi < views; ++vi) {
       const ConstView<Scalar> hx = hx_.cview().samples(vi * b, b);
+      const Scalar* adjoint = hx.data();
       if (augment_) {
-        const auto draw = augment_->draw(b, is.c, is.h, is.w, s.seed + std::uint64_t(vi) * 0x9E3779B97F4A7C15ull);
+        const auto draw = augment_->draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(vi)));
         augment_->backward(draw, hx, xview_grad_);
-      } else {
-        std::copy(hx.data(), hx.data() + hx.size(), xview_grad_.data());
+        adjoint = xview_grad_.data();
       }
-      for (Index j = 0; j < b; ++j) {
-        Scalar* dst = out.images.data() + s.batch[j] * is.sample_size();
-        const Scalar* src = xview_grad_.data() + j * is.sample_size();
-        for (Index e = 0; e < is.sample_size(); ++e) dst[e] -= lr_ * src[e];
-      }
+      Backend::scatter_add_samples(is.sample_size(), s.batch.data(), b, -lr_, adjoint, out.images.data());
     }
-    if (!label_logits_.empty()) {
-      const Index kk = label_logits_.shape().sample_size();
-      for (Index j = 0; j < b; ++j)
-        for (Index c = 0; c < kk; ++c) out.label_logits[s.batch[j] * kk + c] -= lr_ * hu_[j * kk + c];
-    }
-    if (exact) lambda -= lr_ * hv;
+    if (!label_logits_.empty())
+      Backend::scatter_add_samples(label_logits_.shape().sample_size(), s.batch.data(), b, -lr_, hu_.data(),
+                                   out.label_logits.data());
+    if (exact) Backend::axpy(lambda.size(), -lr_, hv.data(), lambda.data());
   }
 }
 

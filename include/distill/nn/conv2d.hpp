@@ -1,11 +1,8 @@
 #ifndef DISTILL_NN_CONV2D_HPP
 #define DISTILL_NN_CONV2D_HPP
 
-#include <vector>
-
-#include "distill/backend/cpu/gemm.hpp"
-#include "distill/backend/cpu/im2col.hpp"
-#include "distill/core/parallel.hpp"
+#include "distill/backend/backend.hpp"
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
@@ -13,23 +10,30 @@ namespace distill {
 /// k×k convolution, stride 1, zero padding, with bias (PyTorch's nn.Conv2d).
 ///
 /// Parameters are one slice of a flat vector: the weight [out, in, k, k] then the bias [out].
-/// The four passes (design §2) are im2col + GEMM: with col the unfolded input (patches × taps)
-/// and W the weight seen as taps × out,
-///   forward           y  = col·W + b
-///   tangent           ẏ  = col·Ẇ + ċol·W + ḃ
-///   backward          gW = colᵀ·gy,  gb = Σ gy,  gx = col2im(gy·Wᵀ)
-///   backward_tangent  ġW = colᵀ·ġy + ċolᵀ·gy,  ġb = Σ ġy,  ġx = col2im(gy·Ẇᵀ + ġy·Wᵀ)
-/// Images are processed in chunks spread over threads; a chunk stacks several small images so
-/// that each GEMM is large enough to run near the machine's peak. Workspaces live in the
-/// layer and are reused, so steady-state calls do not allocate.
+/// Convolution is bilinear in input and weight, so each of the four passes (design §2) is one
+/// or two calls of the backend's three primitives, each over a sum of two terms:
+///   forward           y  = conv(x, W) + b
+///   tangent           ẏ  = conv(x, Ẇ) + conv(ẋ, W) + ḃ
+///   backward          gW = filter(x, gy),  gb = Σ gy,  gx = data(gy, W)
+///   backward_tangent  ġW = filter(x, ġy) + filter(ẋ, gy),  ġb = Σ ġy,  ġx = data(gy, Ẇ) + data(ġy, W)
+/// The backend's Convolution object holds the workspaces, so steady-state calls do not
+/// allocate.
 ///
 /// Optional arguments: an empty tangent view means a zero tangent; an empty gradient view or a
 /// null parameter-gradient pointer means "not wanted" and skips that work.
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class Conv2d {
  public:
+  using View = ConstView<Scalar, typename Backend::memory_space>;
+  using MutView = MutableView<Scalar, typename Backend::memory_space>;
+
   Conv2d() = default;
-  Conv2d(Index in_channels, Index out_channels, Index kernel = 3, Index padding = 1);
+  Conv2d(Index in_channels, Index out_channels, Index kernel = 3, Index padding = 1)
+      : in_(in_channels), out_(out_channels), k_(kernel), pad_(padding) {
+    DISTILL_CHECK(in_ > 0 && out_ > 0 && k_ > 0 && pad_ >= 0,
+                  "Conv2d: invalid configuration in=" << in_ << " out=" << out_ << " kernel=" << k_
+                                                      << " padding=" << pad_);
+  }
 
   Index in_channels() const { return in_; }
   Index out_channels() const { return out_; }
@@ -37,50 +41,59 @@ class Conv2d {
   Index padding() const { return pad_; }
   Index weight_size() const { return out_ * in_ * k_ * k_; }
   Index param_count() const { return weight_size() + out_; }
-  Shape output_shape(const Shape& in) const;
+  Shape output_shape(const Shape& in) const {
+    return {in.n, out_, in.h + 2 * pad_ - k_ + 1, in.w + 2 * pad_ - k_ + 1};
+  }
 
-  void forward(ConstView<Scalar> x, const Scalar* w, MutableView<Scalar> y);
-  void tangent(ConstView<Scalar> x, ConstView<Scalar> x_dot, const Scalar* w,
-               const Scalar* w_dot, MutableView<Scalar> y_dot);
-  void backward(ConstView<Scalar> x, const Scalar* w, ConstView<Scalar> gy,
-                MutableView<Scalar> gx, Scalar* gw);
-  void backward_tangent(ConstView<Scalar> x, ConstView<Scalar> x_dot, const Scalar* w,
-                        const Scalar* w_dot, ConstView<Scalar> gy, ConstView<Scalar> gy_dot,
-                        MutableView<Scalar> gx_dot, Scalar* gw_dot);
+  void forward(View x, const Scalar* w, MutView y) {
+    const ConvProblem p = problem(x.shape(), "Conv2d::forward");
+    check_shape(output_shape(x.shape()), y.shape(), "Conv2d::forward output");
+    engine_.forward(p, {{x.data(), w}}, w + weight_size(), y.data());
+  }
+  void tangent(View x, View x_dot, const Scalar* w, const Scalar* w_dot, MutView y_dot) {
+    const ConvProblem p = problem(x.shape(), "Conv2d::tangent");
+    if (!x_dot.empty()) check_shape(x.shape(), x_dot.shape(), "Conv2d::tangent input tangent");
+    check_shape(output_shape(x.shape()), y_dot.shape(), "Conv2d::tangent output");
+    engine_.forward(p, {{x.data(), w_dot}, {x_dot.data(), w}}, w_dot ? w_dot + weight_size() : nullptr,
+                    y_dot.data());
+  }
+  void backward(View x, const Scalar* w, View gy, MutView gx, Scalar* gw) {
+    const ConvProblem p = problem(x.shape(), "Conv2d::backward");
+    check_shape(output_shape(x.shape()), gy.shape(), "Conv2d::backward output gradient");
+    if (!gx.empty()) check_shape(x.shape(), gx.shape(), "Conv2d::backward input gradient");
+    if (gw) engine_.backward_filter(p, {{x.data(), gy.data()}}, gy.data(), gw, gw + weight_size());
+    if (!gx.empty()) engine_.backward_data(p, {{gy.data(), w}}, gx.data());
+  }
+  void backward_tangent(View x, View x_dot, const Scalar* w, const Scalar* w_dot, View gy,
+                        View gy_dot, MutView gx_dot, Scalar* gw_dot) {
+    const ConvProblem p = problem(x.shape(), "Conv2d::backward_tangent");
+    const Shape out_shape = output_shape(x.shape());
+    check_shape(out_shape, gy.shape(), "Conv2d::backward_tangent output gradient");
+    if (!gy_dot.empty())
+      check_shape(out_shape, gy_dot.shape(), "Conv2d::backward_tangent output gradient tangent");
+    if (!x_dot.empty()) check_shape(x.shape(), x_dot.shape(), "Conv2d::backward_tangent input tangent");
+    if (!gx_dot.empty())
+      check_shape(x.shape(), gx_dot.shape(), "Conv2d::backward_tangent input gradient tangent");
+    if (gw_dot)
+      engine_.backward_filter(p, {{x.data(), gy_dot.data()}, {x_dot.data(), gy.data()}}, gy_dot.data(),
+                              gw_dot, gw_dot + weight_size());
+    if (!gx_dot.empty())
+      engine_.backward_data(p, {{gy.data(), w_dot}, {gy_dot.data(), w}}, gx_dot.data());
+  }
 
  private:
-  struct Workspace {
-    std::vector<Scalar> col, col_dot, out, gy, gy_dot, gcol;
-    std::vector<Scalar> grad;  // this thread's partial parameter gradient
-  };
-  /// Images [begin, begin + count) of one chunk.
-  struct Chunk {
-    Index begin, count;
-  };
-
-  cpu::ConvGeometry geometry(const Shape& in) const {
-    return {in.c, in.h, in.w, k_, pad_};
+  ConvProblem problem(const Shape& in, const char* what) const {
+    DISTILL_CHECK(in.c == in_, what << ": input " << in << " has " << in.c
+                                    << " channels, the layer expects " << in_);
+    DISTILL_CHECK(in.h + 2 * pad_ >= k_ && in.w + 2 * pad_ >= k_,
+                  what << ": input " << in << " is smaller than the " << k_ << "x" << k_ << " kernel");
+    return {{in.c, in.h, in.w, k_, pad_}, in.n, out_};
   }
-  void check_input(const Shape& in, const char* what) const;
-  Index chunk_count(Index n, Index patches) const;
-  static Chunk chunk(Index n, Index chunks, Index i);
-  void prepare_workspaces();
-  template <class F>
-  void for_each_chunk(Index n, Index patches, F&& f);
-  // Stacks images of a chunk into a (count·patches) × channels column-major block.
-  static const Scalar* gather(const Scalar* src, const Chunk& c, Index patches, Index channels,
-                              std::vector<Scalar>& block);
-  void unfold(const cpu::ConvGeometry& g, const Scalar* x, const Chunk& c,
-              std::vector<Scalar>& col) const;
-  void fold(const cpu::ConvGeometry& g, const Scalar* gcol, const Chunk& c, Scalar* gx) const;
-  void reduce_gradients(Scalar* out);
 
   Index in_ = 0, out_ = 0, k_ = 3, pad_ = 1;
-  PerThread<Workspace> work_;
+  typename Backend::template Convolution<Scalar> engine_;
 };
 
 }  // namespace distill
-
-#include "distill/nn/conv2d_impl.hpp"
 
 #endif  // DISTILL_NN_CONV2D_HPP

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "distill/backend/backend.hpp"
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/nn/conv2d.hpp"
 #include "distill/nn/flatten.hpp"
@@ -77,9 +79,13 @@ struct ConvNetConfig {
 /// @tparam Width  channels of every conv layer, or Dynamic (ConvNetConfig::net_width)
 /// @tparam Norm   norm::Instance | norm::Batch | norm::None
 /// @tparam Pool   pool::Avg | pool::Max | pool::None
+/// @tparam Backend where the network computes (cpu::Backend; a CUDA backend later): every pass
+///                 of every layer runs through it, and its memory space holds the activations.
+///                 Code generic over a network reads it as Net::backend_type.
 template <class Scalar, int Depth = 3, int Width = 128, class Norm = norm::Instance,
-          class Pool = pool::Avg>
+          class Pool = pool::Avg, class Backend = cpu::Backend>
 class ConvNet {
+  static_assert(BackendChecks<Backend>::check(), "ConvNet: Backend must satisfy the backend contract");
   static_assert(std::is_floating_point<Scalar>::value, "ConvNet: Scalar must be float or double");
   static_assert(Depth == Dynamic || Depth > 0, "ConvNet: Depth must be positive or Dynamic");
   static_assert(Width == Dynamic || Width > 0, "ConvNet: Width must be positive or Dynamic");
@@ -92,14 +98,19 @@ class ConvNet {
 
  public:
   using scalar_type = Scalar;
+  using backend_type = Backend;
+  using memory_space = typename Backend::memory_space;
   using ParamVector = Vector<Scalar>;
+  using View = ConstView<Scalar, memory_space>;
+  using MutView = MutableView<Scalar, memory_space>;
+  using Activations = Tensor<Scalar, memory_space>;
   static constexpr bool kHasNorm = !std::is_same<Norm, norm::None>::value;
   static constexpr bool kHasPool = !std::is_same<Pool, pool::None>::value;
 
   /// Views into the network's cache, valid until the next pass.
   struct Outputs {
-    ConstView<Scalar> logits;     ///< [N, classes, 1, 1]
-    ConstView<Scalar> embedding;  ///< [N, features, 1, 1]
+    View logits;     ///< [N, classes, 1, 1]
+    View embedding;  ///< [N, features, 1, 1]
   };
 
   explicit ConvNet(const ConvNetConfig& config = {});
@@ -132,52 +143,52 @@ class ConvNet {
   /// parameters on any thread count.
   ParamVector init_params(std::uint64_t seed) const;
 
-  Outputs forward(const Scalar* theta, ConstView<Scalar> x);
-  Outputs forward(const ParamVector& theta, ConstView<Scalar> x) {
+  Outputs forward(const Scalar* theta, View x);
+  Outputs forward(const ParamVector& theta, View x) {
     check_params(theta, "ConvNet::forward");
     return forward(theta.data(), x);
   }
-  Outputs tangent(const Scalar* theta, const Scalar* theta_dot, ConstView<Scalar> x_dot = {});
-  void backward(const Scalar* theta, ConstView<Scalar> g_logits, ConstView<Scalar> g_embedding,
-                Scalar* g_theta, MutableView<Scalar> g_x = {});
-  void backward_tangent(const Scalar* theta, const Scalar* theta_dot, ConstView<Scalar> g_logits,
-                        ConstView<Scalar> g_logits_dot, ConstView<Scalar> g_embedding,
-                        ConstView<Scalar> g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
-                        MutableView<Scalar> g_x = {}, MutableView<Scalar> g_x_dot = {});
+  Outputs tangent(const Scalar* theta, const Scalar* theta_dot, View x_dot = {});
+  void backward(const Scalar* theta, View g_logits, View g_embedding,
+                Scalar* g_theta, MutView g_x = {});
+  void backward_tangent(const Scalar* theta, const Scalar* theta_dot, View g_logits,
+                        View g_logits_dot, View g_embedding,
+                        View g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
+                        MutView g_x = {}, MutView g_x_dot = {});
 
  private:
-  using PoolLayer = std::conditional_t<std::is_same<Pool, pool::Max>::value, MaxPool<Scalar>,
-                                       AvgPool<Scalar>>;
+  using PoolLayer = std::conditional_t<std::is_same<Pool, pool::Max>::value, MaxPool<Scalar, Backend>,
+                                       AvgPool<Scalar, Backend>>;
   struct Block {
-    Conv2d<Scalar> conv;
-    Normalization<Scalar> norm;
+    Conv2d<Scalar, Backend> conv;
+    Normalization<Scalar, Backend> norm;
     PoolLayer pool;
     Index conv_offset = 0, norm_offset = 0;
-    Tensor<Scalar> conv_out, norm_out, relu_out, pool_out;  // forward activations
-    Tensor<Scalar> conv_dot, norm_dot, relu_dot, pool_dot;  // their tangents
+    Activations conv_out, norm_out, relu_out, pool_out;  // forward activations
+    Activations conv_dot, norm_dot, relu_dot, pool_dot;  // their tangents
   };
 
   void check_params(const ParamVector& theta, const char* what) const {
     DISTILL_CHECK(theta.size() == num_params(), what << ": parameter vector has " << theta.size()
                                                      << " values, the network has " << num_params());
   }
-  const Tensor<Scalar>& relu_in(const Block& b) const { return kHasNorm ? b.norm_out : b.conv_out; }
-  const Tensor<Scalar>& block_out(const Block& b) const { return kHasPool ? b.pool_out : b.relu_out; }
-  ConstView<Scalar> block_in(Index d) const {
+  const Activations& relu_in(const Block& b) const { return kHasNorm ? b.norm_out : b.conv_out; }
+  const Activations& block_out(const Block& b) const { return kHasPool ? b.pool_out : b.relu_out; }
+  View block_in(Index d) const {
     return d == 0 ? input_.cview() : block_out(blocks_[d - 1]).cview();
   }
-  ConstView<Scalar> relu_in_dot(const Block& b) const {
+  View relu_in_dot(const Block& b) const {
     return kHasNorm ? b.norm_dot.cview() : b.conv_dot.cview();
   }
-  ConstView<Scalar> block_out_dot(const Block& b) const {
+  View block_out_dot(const Block& b) const {
     return kHasPool ? b.pool_dot.cview() : b.relu_dot.cview();
   }
-  ConstView<Scalar> block_in_dot(Index d) const {
+  View block_in_dot(Index d) const {
     if (d > 0) return block_out_dot(blocks_[d - 1]);
-    return has_input_dot_ ? input_dot_.cview() : ConstView<Scalar>{};
+    return has_input_dot_ ? input_dot_.cview() : View{};
   }
-  ConstView<Scalar> embedding_view() const { return Flatten::forward(block_out(blocks_.back()).cview()); }
-  ConstView<Scalar> embedding_dot_view() const { return Flatten::forward(block_out_dot(blocks_.back())); }
+  View embedding_view() const { return Flatten::forward(block_out(blocks_.back()).cview()); }
+  View embedding_dot_view() const { return Flatten::forward(block_out_dot(blocks_.back())); }
 
   /// How init_params fills each layout entry: U(±1/√fan_in) when fan_in > 0, else `value`.
   struct InitRule {
@@ -194,18 +205,18 @@ class ConvNet {
   ParamLayout layout_;
   std::vector<InitRule> init_rules_;
   std::vector<Block> blocks_;
-  Linear<Scalar> classifier_;
+  Linear<Scalar, Backend> classifier_;
   Index classifier_offset_ = 0, embedding_size_ = 0;
-  Relu<Scalar> relu_;
+  Relu<Scalar, Backend> relu_;
 
-  Tensor<Scalar> input_, input_dot_, logits_, logits_dot_;
+  Activations input_, input_dot_, logits_, logits_dot_;
   bool has_forward_ = false, has_tangent_ = false, has_input_dot_ = false, training_ = true;
-  Tensor<Scalar> grad_[2], grad_dot_[2];  // ping-pong buffers of the reverse sweep
+  Activations grad_[2], grad_dot_[2];  // ping-pong buffers of the reverse sweep
 };
 
 /// ConvNet-3 of width 128 with instance norm and average pooling: the reference network.
-template <class Scalar>
-using ConvNet3 = ConvNet<Scalar, 3, 128, norm::Instance, pool::Avg>;
+template <class Scalar, class Backend = cpu::Backend>
+using ConvNet3 = ConvNet<Scalar, 3, 128, norm::Instance, pool::Avg, Backend>;
 
 }  // namespace distill
 

@@ -8,8 +8,8 @@
 
 namespace distill {
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-ConvNet<Scalar, Depth, Width, Norm, Pool>::ConvNet(const ConvNetConfig& config) : config_(config) {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::ConvNet(const ConvNetConfig& config) : config_(config) {
   auto resolve = [](Index given, int fixed, const char* what) -> Index {
     if (fixed == Dynamic) {
       DISTILL_CHECK(given > 0, "ConvNet: " << what << " is Dynamic, so ConvNetConfig::net_" << what
@@ -38,14 +38,14 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::ConvNet(const ConvNetConfig& config) 
     Block& b = blocks_[d];
     // The reference ConvNet pads the first layer of 1-channel (MNIST-style 28×28) data by 3.
     const Index padding = (config_.channels == 1 && d == 0) ? 3 : 1;
-    b.conv = Conv2d<Scalar>(s.c, config_.net_width, 3, padding);
+    b.conv = Conv2d<Scalar, Backend>(s.c, config_.net_width, 3, padding);
     const std::string conv = "features." + std::to_string(module++);
     const Index fan_in = s.c * 9;
     add_param(conv + ".weight", {config_.net_width, s.c, 3, 3}, {fan_in, 0}, &b.conv_offset);
     add_param(conv + ".bias", {config_.net_width}, {fan_in, 0}, nullptr);
     s = b.conv.output_shape(s);
     if (kHasNorm) {
-      b.norm = Normalization<Scalar>(
+      b.norm = Normalization<Scalar, Backend>(
           config_.net_width,
           std::is_same<Norm, norm::Instance>::value ? NormGroups::kInstance : NormGroups::kBatch);
       const std::string name = "features." + std::to_string(module++);
@@ -63,15 +63,15 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::ConvNet(const ConvNetConfig& config) 
     }
   }
   embedding_size_ = s.sample_size();
-  classifier_ = Linear<Scalar>(embedding_size_, config_.classes);
+  classifier_ = Linear<Scalar, Backend>(embedding_size_, config_.classes);
   add_param("classifier.weight", {config_.classes, embedding_size_}, {embedding_size_, 0},
             &classifier_offset_);
   add_param("classifier.bias", {config_.classes}, {embedding_size_, 0}, nullptr);
 }
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-typename ConvNet<Scalar, Depth, Width, Norm, Pool>::ParamVector
-ConvNet<Scalar, Depth, Width, Norm, Pool>::init_params(std::uint64_t seed) const {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+typename ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::ParamVector
+ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::init_params(std::uint64_t seed) const {
   ParamVector theta(num_params());
   const auto& entries = layout_.entries();
   for (std::size_t t = 0; t < entries.size(); ++t) {
@@ -87,18 +87,18 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::init_params(std::uint64_t seed) const
   return theta;
 }
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-typename ConvNet<Scalar, Depth, Width, Norm, Pool>::Outputs
-ConvNet<Scalar, Depth, Width, Norm, Pool>::forward(const Scalar* theta, ConstView<Scalar> x) {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+typename ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::Outputs
+ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::forward(const Scalar* theta, View x) {
   DISTILL_CHECK(theta != nullptr, "ConvNet::forward: null parameter vector");
   const Shape in = x.shape();
   check_shape(input_shape(in.n), in, "ConvNet::forward input");
   DISTILL_CHECK(in.n > 0, "ConvNet::forward: empty batch");
   input_.resize(in);
-  std::copy(x.data(), x.data() + x.size(), input_.data());
+  Backend::copy(x.size(), x.data(), input_.data());
   for (Index d = 0; d < depth(); ++d) {
     Block& b = blocks_[d];
-    const ConstView<Scalar> xin = block_in(d);
+    const View xin = block_in(d);
     b.conv_out.resize(b.conv.output_shape(xin.shape()));
     b.conv.forward(xin, theta + b.conv_offset, b.conv_out);
     if (kHasNorm) {
@@ -112,7 +112,7 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::forward(const Scalar* theta, ConstVie
       b.pool.forward(b.relu_out, b.pool_out);
     }
   }
-  const ConstView<Scalar> emb = embedding_view();
+  const View emb = embedding_view();
   logits_.resize(classifier_.output_shape(emb.shape()));
   classifier_.forward(emb, theta + classifier_offset_, logits_);
   // Inference-mode batch norm keeps no cache for the other passes.
@@ -121,16 +121,16 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::forward(const Scalar* theta, ConstVie
   return {logits_.cview(), emb};
 }
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-typename ConvNet<Scalar, Depth, Width, Norm, Pool>::Outputs
-ConvNet<Scalar, Depth, Width, Norm, Pool>::tangent(const Scalar* theta, const Scalar* theta_dot,
-                                                    ConstView<Scalar> x_dot) {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+typename ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::Outputs
+ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::tangent(const Scalar* theta, const Scalar* theta_dot,
+                                                    View x_dot) {
   DISTILL_CHECK(has_forward_, "ConvNet::tangent: call forward first");
   has_input_dot_ = !x_dot.empty();
   if (has_input_dot_) {
     check_shape(input_.shape(), x_dot.shape(), "ConvNet::tangent input tangent");
     input_dot_.resize(x_dot.shape());
-    std::copy(x_dot.data(), x_dot.data() + x_dot.size(), input_dot_.data());
+    Backend::copy(x_dot.size(), x_dot.data(), input_dot_.data());
   }
   auto slice = [&](Index offset) { return theta_dot ? theta_dot + offset : nullptr; };
   for (Index d = 0; d < depth(); ++d) {
@@ -157,36 +157,35 @@ ConvNet<Scalar, Depth, Width, Norm, Pool>::tangent(const Scalar* theta, const Sc
   return {logits_dot_.cview(), embedding_dot_view()};
 }
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward(const Scalar* theta,
-                                                         ConstView<Scalar> g_logits,
-                                                         ConstView<Scalar> g_embedding,
-                                                         Scalar* g_theta, MutableView<Scalar> g_x) {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward(const Scalar* theta,
+                                                         View g_logits,
+                                                         View g_embedding,
+                                                         Scalar* g_theta, MutView g_x) {
   DISTILL_CHECK(has_forward_, "ConvNet::backward: call forward first");
   if (!g_logits.empty()) check_shape(logits_.shape(), g_logits.shape(), "ConvNet::backward logits gradient");
-  const ConstView<Scalar> emb = embedding_view();
+  const View emb = embedding_view();
   if (!g_embedding.empty())
     check_shape(emb.shape(), g_embedding.shape(), "ConvNet::backward embedding gradient");
   if (!g_x.empty()) check_shape(input_.shape(), g_x.shape(), "ConvNet::backward input gradient");
   auto slice = [&](Index offset) { return g_theta ? g_theta + offset : nullptr; };
 
   int cur = 0;
-  Tensor<Scalar>* g = grad_;
+  Activations* g = grad_;
   g[cur].resize(emb.shape());
   if (!g_logits.empty()) {
     classifier_.backward(emb, theta + classifier_offset_, g_logits, g[cur], slice(classifier_offset_));
   } else {
     g[cur].set_zero();
     if (g_theta)
-      std::fill(g_theta + classifier_offset_, g_theta + classifier_offset_ + classifier_.param_count(),
-                Scalar(0));
+      Backend::fill(classifier_.param_count(), Scalar(0), g_theta + classifier_offset_);
   }
-  if (!g_embedding.empty()) g[cur].vec() += g_embedding.cvec();
+  if (!g_embedding.empty()) Backend::axpy(g_embedding.size(), Scalar(1), g_embedding.data(), g[cur].data());
 
   for (Index d = depth() - 1; d >= 0; --d) {
     Block& b = blocks_[d];
     const Shape out_shape = block_out(b).shape();
-    MutableView<Scalar> gy(g[cur].data(), out_shape);
+    MutView gy(g[cur].data(), out_shape);
     if (kHasPool) {
       g[1 - cur].resize(b.relu_out.shape());
       b.pool.backward(gy, g[1 - cur]);
@@ -200,7 +199,7 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward(const Scalar* theta,
       cur = 1 - cur;
       gy = g[cur].view();
     }
-    MutableView<Scalar> gx;
+    MutView gx;
     if (d > 0) {
       g[1 - cur].resize(block_in(d).shape());
       gx = g[1 - cur].view();
@@ -212,16 +211,16 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward(const Scalar* theta,
   }
 }
 
-template <class Scalar, int Depth, int Width, class Norm, class Pool>
-void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward_tangent(
-    const Scalar* theta, const Scalar* theta_dot, ConstView<Scalar> g_logits,
-    ConstView<Scalar> g_logits_dot, ConstView<Scalar> g_embedding,
-    ConstView<Scalar> g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
-    MutableView<Scalar> g_x, MutableView<Scalar> g_x_dot) {
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward_tangent(
+    const Scalar* theta, const Scalar* theta_dot, View g_logits,
+    View g_logits_dot, View g_embedding,
+    View g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
+    MutView g_x, MutView g_x_dot) {
   DISTILL_CHECK(has_forward_ && has_tangent_,
                 "ConvNet::backward_tangent: call forward and tangent first");
-  const ConstView<Scalar> emb = embedding_view();
-  const ConstView<Scalar> emb_dot = embedding_dot_view();
+  const View emb = embedding_view();
+  const View emb_dot = embedding_dot_view();
   for (auto v : {g_logits, g_logits_dot})
     if (!v.empty()) check_shape(logits_.shape(), v.shape(), "ConvNet::backward_tangent logits gradient");
   for (auto v : {g_embedding, g_embedding_dot})
@@ -232,8 +231,8 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward_tangent(
   auto slice_c = [](const Scalar* base, Index offset) { return base ? base + offset : nullptr; };
 
   int cur = 0;
-  Tensor<Scalar>* g = grad_;
-  Tensor<Scalar>* gd = grad_dot_;
+  Activations* g = grad_;
+  Activations* gd = grad_dot_;
   g[cur].resize(emb.shape());
   gd[cur].resize(emb.shape());
   const Scalar* w_fc = theta + classifier_offset_;
@@ -246,19 +245,19 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward_tangent(
     // Without a logits gradient the classifier sees gy = 0, so only ġy can contribute.
     g[cur].set_zero();
     if (g_theta)
-      std::fill(g_theta + classifier_offset_, g_theta + classifier_offset_ + classifier_.param_count(),
-                Scalar(0));
-    Tensor<Scalar> zero(logits_.shape());
+      Backend::fill(classifier_.param_count(), Scalar(0), g_theta + classifier_offset_);
+    Activations zero(logits_.shape());
     classifier_.backward_tangent(emb, emb_dot, w_fc, slice_c(theta_dot, classifier_offset_), zero,
                                  g_logits_dot, gd[cur], slice(g_theta_dot, classifier_offset_));
   }
-  if (!g_embedding.empty()) g[cur].vec() += g_embedding.cvec();
-  if (!g_embedding_dot.empty()) gd[cur].vec() += g_embedding_dot.cvec();
+  if (!g_embedding.empty()) Backend::axpy(g_embedding.size(), Scalar(1), g_embedding.data(), g[cur].data());
+  if (!g_embedding_dot.empty())
+    Backend::axpy(g_embedding_dot.size(), Scalar(1), g_embedding_dot.data(), gd[cur].data());
 
   for (Index d = depth() - 1; d >= 0; --d) {
     Block& b = blocks_[d];
     const Shape out_shape = block_out(b).shape();
-    MutableView<Scalar> gy(g[cur].data(), out_shape), gyd(gd[cur].data(), out_shape);
+    MutView gy(g[cur].data(), out_shape), gyd(gd[cur].data(), out_shape);
     if (kHasPool) {
       g[1 - cur].resize(b.relu_out.shape());
       gd[1 - cur].resize(b.relu_out.shape());
@@ -281,7 +280,7 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool>::backward_tangent(
       gy = g[cur].view();
       gyd = gd[cur].view();
     }
-    MutableView<Scalar> gx, gxd;
+    MutView gx, gxd;
     if (d > 0) {
       g[1 - cur].resize(block_in(d).shape());
       gd[1 - cur].resize(block_in(d).shape());

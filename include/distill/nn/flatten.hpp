@@ -10,13 +10,13 @@ namespace distill {
 struct Flatten {
   static Shape output_shape(const Shape& in) { return {in.n, in.sample_size(), 1, 1}; }
   /// forward and tangent (the map is linear).
-  template <class T>
-  static TensorView<T> forward(TensorView<T> x) {
+  template <class T, class Space>
+  static TensorView<T, Space> forward(TensorView<T, Space> x) {
     return x.reshaped(output_shape(x.shape()));
   }
   /// backward and backward_tangent: gy reshaped back to the input shape.
-  template <class T>
-  static TensorView<T> backward(TensorView<T> gy, const Shape& input_shape) {
+  template <class T, class Space>
+  static TensorView<T, Space> backward(TensorView<T, Space> gy, const Shape& input_shape) {
     DISTILL_CHECK(gy.shape() == output_shape(input_shape),
                   "Flatten::backward: gradient " << gy.shape() << " does not match input "
                                                  << input_shape);

@@ -6,33 +6,91 @@
 
 namespace distill {
 
-/// Workspace of hessian_vector_product (the logits gradient and its tangent), reused across calls.
-template <class Scalar>
+/// Workspace of the gradient and Hessian-vector passes (the loss's gradients with respect to the
+/// network's outputs and their tangents), reused across calls.
+template <class Scalar, class Space = HostSpace>
 struct HessianVectorWork {
-  Tensor<Scalar> g_logits, g_logits_dot;
+  Tensor<Scalar, Space> g_logits, g_logits_dot, g_embedding, g_embedding_dot;
 };
+
+/// The contract of a loss on a network's outputs, as the passes below use it. An OutputLoss L
+/// provides, for the network's Outputs (views of logits and embedding):
+///   bool uses_embedding() const;                       // whether g_embedding is written
+///   Scalar forward(const Outputs& out);                // the value, keeping what backward needs
+///   void backward(Work& w);                            // w.g_logits (and w.g_embedding) = ∂ℓ/∂out
+///   void backward_tangent(const Outputs& tan, Work& w); // their tangents for the output tangent
+/// `backward` and `backward_tangent` size the tensors they write. CrossEntropyOnLogits below
+/// is the plain case; the unroll's inner loss adds Contrastive Fusion on the embedding.
+
+/// Softmax cross-entropy on the logits against hard labels (std::vector<int>) or label logits.
+template <class Scalar, class Target>
+struct CrossEntropyOnLogits {
+  CrossEntropy<Scalar>& ce;
+  const Target& target;
+  bool uses_embedding() const { return false; }
+  Shape logits_shape{};
+  template <class Outputs>
+  Scalar forward(const Outputs& out) {
+    logits_shape = out.logits.shape();
+    return ce.forward(out.logits, target);
+  }
+  template <class Work>
+  void backward(Work& w) {
+    w.g_logits.resize(logits_shape);
+    ce.backward(w.g_logits);
+  }
+  template <class Outputs, class Work>
+  void backward_tangent(const Outputs& tan, Work& w) {
+    w.g_logits_dot.resize(logits_shape);
+    ce.backward_tangent(tan.logits, {}, w.g_logits_dot);
+  }
+};
+
+/// ℓ and ∇θℓ (grad, if non-null) and ∇xℓ (g_x, if non-empty) of an OutputLoss: one forward and one
+/// backward sweep.
+template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
+Scalar loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x,
+                     Scalar* grad, typename Net::MutView g_x = {}) {
+  const auto out = net.forward(theta, x);
+  const Scalar value = loss.forward(out);
+  loss.backward(work);
+  net.backward(theta, work.g_logits, loss.uses_embedding() ? work.g_embedding.cview() : typename Net::View{},
+               grad, g_x);
+  return value;
+}
 
 /// One forward sweep with tangent θ̇ = v and one joint reverse sweep give, at once:
 ///   grad  = ∇θℓ                  (if non-null)
 ///   hv    = H·v = ∂/∂θ ⟨∇θℓ, v⟩   (if non-null)
 ///   mixed = ∂/∂x ⟨∇θℓ, v⟩         (if non-empty; the image adjoint of an unrolled SGD step)
-/// and the loss is returned. `target` is a std::vector<int> of hard labels or a view of label
-/// logits; for the latter loss.label_mixed_product(net tangent logits) gives ∂/∂u ⟨∇θℓ, v⟩
-/// afterwards. Flat vectors have net.num_params() values.
+/// and the loss is returned. This is the one Hessian-vector product of the library: the unrolled
+/// reverse sweep calls it with its inner loss. Flat vectors have net.num_params() values.
+template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
+Scalar hessian_vector_product(Net& net, Loss& loss, Work& work, const Scalar* theta,
+                              typename Net::View x, const Scalar* v, Scalar* grad, Scalar* hv,
+                              typename Net::MutView mixed = {}) {
+  using View = typename Net::View;
+  const auto out = net.forward(theta, x);
+  const Scalar value = loss.forward(out);
+  loss.backward(work);
+  const auto tan = net.tangent(theta, v);
+  loss.backward_tangent(tan, work);
+  const bool emb = loss.uses_embedding();
+  net.backward_tangent(theta, v, work.g_logits, work.g_logits_dot, emb ? work.g_embedding.cview() : View{},
+                       emb ? work.g_embedding_dot.cview() : View{}, grad, hv, {}, mixed);
+  return value;
+}
+
+/// hessian_vector_product for softmax cross-entropy against `target`, a std::vector<int> of hard
+/// labels or a view of label logits; for the latter loss.label_mixed_product(net tangent logits)
+/// gives ∂/∂u ⟨∇θℓ, v⟩ afterwards.
 template <class Net, class Target, class Scalar = typename Net::scalar_type>
 Scalar hessian_vector_product(Net& net, CrossEntropy<Scalar>& loss, HessianVectorWork<Scalar>& work,
                               const Scalar* theta, ConstView<Scalar> x, const Target& target,
                               const Scalar* v, Scalar* grad, Scalar* hv,
                               MutableView<Scalar> mixed = {}) {
-  const auto out = net.forward(theta, x);
-  const Scalar value = loss.forward(out.logits, target);
-  work.g_logits.resize(out.logits.shape());
-  work.g_logits_dot.resize(out.logits.shape());
-  loss.backward(work.g_logits);
-  const auto tan = net.tangent(theta, v);
-  loss.backward_tangent(tan.logits, {}, work.g_logits_dot);
-  net.backward_tangent(theta, v, work.g_logits, work.g_logits_dot, {}, {}, grad, hv, {}, mixed);
-  return value;
+  CrossEntropyOnLogits<Scalar, Target> objective{loss, target};
+  return hessian_vector_product(net, objective, work, theta, x, v, grad, hv, mixed);
 }
 
 }  // namespace distill

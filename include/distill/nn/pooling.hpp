@@ -2,19 +2,128 @@
 #define DISTILL_NN_POOLING_HPP
 
 #include <cstdint>
-#include <vector>
 
-#include "distill/core/parallel.hpp"
+#include "distill/backend/cpu/backend.hpp"
+#include "distill/core/macros.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
+namespace detail {
+
+/// The planes of a k×k, stride-k pooling: input planes of ih×iw, output planes of oh×ow.
+struct PoolGeometry {
+  Index k, ih, iw, oh, ow;
+  DISTILL_HOST_DEVICE Index in_plane() const { return ih * iw; }
+  DISTILL_HOST_DEVICE Index out_plane() const { return oh * ow; }
+};
+
+/// Average of every window of one plane.
+template <class T>
+struct AvgPoolPlane {
+  PoolGeometry g;
+  const T* x;
+  T* y;
+  DISTILL_HOST_DEVICE void operator()(Index plane) const {
+    const T scale = T(1) / T(g.k * g.k);
+    const T* in = x + plane * g.in_plane();
+    T* out = y + plane * g.out_plane();
+    for (Index oh = 0; oh < g.oh; ++oh)
+      for (Index ow = 0; ow < g.ow; ++ow) {
+        T s = 0;
+        for (Index i = 0; i < g.k; ++i)
+          for (Index j = 0; j < g.k; ++j) s += in[(oh * g.k + i) * g.iw + ow * g.k + j];
+        out[oh * g.ow + ow] = s * scale;
+      }
+  }
+};
+
+/// The transpose of AvgPoolPlane: every window receives its output's gradient / k².
+template <class T>
+struct AvgUnpoolPlane {
+  PoolGeometry g;
+  const T* gy;
+  T* gx;
+  DISTILL_HOST_DEVICE void operator()(Index plane) const {
+    const T scale = T(1) / T(g.k * g.k);
+    T* in = gx + plane * g.in_plane();
+    const T* out = gy + plane * g.out_plane();
+    for (Index i = 0; i < g.in_plane(); ++i) in[i] = T(0);
+    for (Index oh = 0; oh < g.oh; ++oh)
+      for (Index ow = 0; ow < g.ow; ++ow) {
+        const T v = out[oh * g.ow + ow] * scale;
+        for (Index i = 0; i < g.k; ++i)
+          for (Index j = 0; j < g.k; ++j) in[(oh * g.k + i) * g.iw + ow * g.k + j] = v;
+      }
+  }
+};
+
+/// Maximum of every window of one plane and where it is (the first maximum, as PyTorch).
+template <class T>
+struct MaxPoolPlane {
+  PoolGeometry g;
+  const T* x;
+  T* y;
+  std::int32_t* argmax;
+  DISTILL_HOST_DEVICE void operator()(Index plane) const {
+    const T* in = x + plane * g.in_plane();
+    T* out = y + plane * g.out_plane();
+    std::int32_t* arg = argmax + plane * g.out_plane();
+    for (Index oh = 0; oh < g.oh; ++oh)
+      for (Index ow = 0; ow < g.ow; ++ow) {
+        Index best = oh * g.k * g.iw + ow * g.k;
+        for (Index i = 0; i < g.k; ++i)
+          for (Index j = 0; j < g.k; ++j) {
+            const Index idx = (oh * g.k + i) * g.iw + ow * g.k + j;
+            if (in[idx] > in[best]) best = idx;
+          }
+        out[oh * g.ow + ow] = in[best];
+        arg[oh * g.ow + ow] = static_cast<std::int32_t>(best);
+      }
+  }
+};
+
+/// y = x[argmax] of one plane (the tangent of max pooling).
+template <class T>
+struct MaxGatherPlane {
+  PoolGeometry g;
+  const T* x;
+  const std::int32_t* argmax;
+  T* y;
+  DISTILL_HOST_DEVICE void operator()(Index plane) const {
+    const T* in = x + plane * g.in_plane();
+    const std::int32_t* arg = argmax + plane * g.out_plane();
+    T* out = y + plane * g.out_plane();
+    for (Index i = 0; i < g.out_plane(); ++i) out[i] = in[arg[i]];
+  }
+};
+
+/// gx[argmax] += gy of one plane, zero elsewhere (the transpose of MaxGatherPlane).
+template <class T>
+struct MaxScatterPlane {
+  PoolGeometry g;
+  const T* gy;
+  const std::int32_t* argmax;
+  T* gx;
+  DISTILL_HOST_DEVICE void operator()(Index plane) const {
+    T* in = gx + plane * g.in_plane();
+    const std::int32_t* arg = argmax + plane * g.out_plane();
+    const T* out = gy + plane * g.out_plane();
+    for (Index i = 0; i < g.in_plane(); ++i) in[i] = T(0);
+    for (Index i = 0; i < g.out_plane(); ++i) in[arg[i]] += out[i];
+  }
+};
+
+}  // namespace detail
 
 /// k×k average pooling with stride k (PyTorch AvgPool2d(k, k): trailing rows and columns that
 /// do not fill a window are dropped). Linear in x, so the tangent is the forward map applied
 /// to ẋ and both backward passes are its transpose applied to gy and ġy.
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class AvgPool {
  public:
+  using View = ConstView<Scalar, typename Backend::memory_space>;
+  using MutView = MutableView<Scalar, typename Backend::memory_space>;
+
   explicit AvgPool(Index kernel = 2) : k_(kernel) {
     DISTILL_CHECK(k_ > 0, "AvgPool: kernel must be positive, got " << k_);
   }
@@ -22,53 +131,31 @@ class AvgPool {
   Index param_count() const { return 0; }
   Shape output_shape(const Shape& in) const { return {in.n, in.c, in.h / k_, in.w / k_}; }
 
-  void forward(ConstView<Scalar> x, MutableView<Scalar> y) const {
+  void forward(View x, MutView y) const {
     check_shape(output_shape(x.shape()), y.shape(), "AvgPool::forward output");
     pool(x, y);
   }
-  void tangent(ConstView<Scalar> x_dot, MutableView<Scalar> y_dot) const {
+  void tangent(View x_dot, MutView y_dot) const {
     check_shape(output_shape(x_dot.shape()), y_dot.shape(), "AvgPool::tangent output");
     pool(x_dot, y_dot);
   }
-  void backward(ConstView<Scalar> gy, MutableView<Scalar> gx) const {
+  void backward(View gy, MutView gx) const {
     check_shape(output_shape(gx.shape()), gy.shape(), "AvgPool::backward output gradient");
-    unpool(gy, gx);
+    const Shape si = gx.shape();
+    Backend::for_each(si.n * si.c, detail::AvgUnpoolPlane<Scalar>{geometry(si), gy.data(), gx.data()},
+                      si.plane());
   }
   /// The backward map is linear in gy and independent of x: ġx = poolᵀ(ġy).
-  void backward_tangent(ConstView<Scalar> gy_dot, MutableView<Scalar> gx_dot) const {
-    backward(gy_dot, gx_dot);
-  }
+  void backward_tangent(View gy_dot, MutView gx_dot) const { backward(gy_dot, gx_dot); }
 
  private:
-  void pool(ConstView<Scalar> x, MutableView<Scalar> y) const {
-    const Shape si = x.shape(), so = y.shape();
-    const Scalar scale = Scalar(1) / Scalar(k_ * k_);
-    parallel_for(si.n * si.c, [&](Index plane) {
-      const Scalar* in = x.data() + plane * si.plane();
-      Scalar* out = y.data() + plane * so.plane();
-      for (Index oh = 0; oh < so.h; ++oh)
-        for (Index ow = 0; ow < so.w; ++ow) {
-          Scalar s = 0;
-          for (Index i = 0; i < k_; ++i)
-            for (Index j = 0; j < k_; ++j) s += in[(oh * k_ + i) * si.w + ow * k_ + j];
-          out[oh * so.w + ow] = s * scale;
-        }
-    }, si.plane());
+  detail::PoolGeometry geometry(const Shape& in) const {
+    return {k_, in.h, in.w, in.h / k_, in.w / k_};
   }
-  void unpool(ConstView<Scalar> gy, MutableView<Scalar> gx) const {
-    const Shape si = gx.shape(), so = gy.shape();
-    const Scalar scale = Scalar(1) / Scalar(k_ * k_);
-    parallel_for(si.n * si.c, [&](Index plane) {
-      Scalar* in = gx.data() + plane * si.plane();
-      const Scalar* out = gy.data() + plane * so.plane();
-      std::fill(in, in + si.plane(), Scalar(0));
-      for (Index oh = 0; oh < so.h; ++oh)
-        for (Index ow = 0; ow < so.w; ++ow) {
-          const Scalar v = out[oh * so.w + ow] * scale;
-          for (Index i = 0; i < k_; ++i)
-            for (Index j = 0; j < k_; ++j) in[(oh * k_ + i) * si.w + ow * k_ + j] = v;
-        }
-    }, si.plane());
+  void pool(View x, MutView y) const {
+    const Shape si = x.shape();
+    Backend::for_each(si.n * si.c, detail::AvgPoolPlane<Scalar>{geometry(si), x.data(), y.data()},
+                      si.plane());
   }
 
   Index k_;
@@ -76,9 +163,12 @@ class AvgPool {
 
 /// k×k max pooling with stride k. The forward pass records the arg-max of every window (the
 /// first maximum, as PyTorch does); all other passes are gathers or scatters through it.
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class MaxPool {
  public:
+  using View = ConstView<Scalar, typename Backend::memory_space>;
+  using MutView = MutableView<Scalar, typename Backend::memory_space>;
+
   explicit MaxPool(Index kernel = 2) : k_(kernel) {
     DISTILL_CHECK(k_ > 0, "MaxPool: kernel must be positive, got " << k_);
   }
@@ -86,66 +176,46 @@ class MaxPool {
   Index param_count() const { return 0; }
   Shape output_shape(const Shape& in) const { return {in.n, in.c, in.h / k_, in.w / k_}; }
 
-  void forward(ConstView<Scalar> x, MutableView<Scalar> y) {
+  void forward(View x, MutView y) {
     const Shape si = x.shape(), so = output_shape(si);
     check_shape(so, y.shape(), "MaxPool::forward output");
     in_shape_ = si;
-    argmax_.resize(static_cast<std::size_t>(so.size()));
-    parallel_for(si.n * si.c, [&](Index plane) {
-      const Scalar* in = x.data() + plane * si.plane();
-      Scalar* out = y.data() + plane * so.plane();
-      std::int32_t* arg = argmax_.data() + plane * so.plane();
-      for (Index oh = 0; oh < so.h; ++oh)
-        for (Index ow = 0; ow < so.w; ++ow) {
-          Index best = oh * k_ * si.w + ow * k_;
-          for (Index i = 0; i < k_; ++i)
-            for (Index j = 0; j < k_; ++j) {
-              const Index idx = (oh * k_ + i) * si.w + ow * k_ + j;
-              if (in[idx] > in[best]) best = idx;
-            }
-          out[oh * so.w + ow] = in[best];
-          arg[oh * so.w + ow] = static_cast<std::int32_t>(best);
-        }
-    }, si.plane());
+    argmax_.reserve(static_cast<std::size_t>(so.size()));
+    Backend::for_each(si.n * si.c,
+                      detail::MaxPoolPlane<Scalar>{geometry(si), x.data(), y.data(), argmax_.data()},
+                      si.plane());
   }
-  void tangent(ConstView<Scalar> x_dot, MutableView<Scalar> y_dot) const {
+  void tangent(View x_dot, MutView y_dot) const {
     check_cached(x_dot.shape(), "MaxPool::tangent");
     check_shape(output_shape(in_shape_), y_dot.shape(), "MaxPool::tangent output");
-    const Shape si = in_shape_, so = y_dot.shape();
-    parallel_for(si.n * si.c, [&](Index plane) {
-      const Scalar* in = x_dot.data() + plane * si.plane();
-      const std::int32_t* arg = argmax_.data() + plane * so.plane();
-      Scalar* out = y_dot.data() + plane * so.plane();
-      for (Index i = 0; i < so.plane(); ++i) out[i] = in[arg[i]];
-    }, si.plane());
+    const Shape si = in_shape_;
+    Backend::for_each(si.n * si.c,
+                      detail::MaxGatherPlane<Scalar>{geometry(si), x_dot.data(), argmax_.data(), y_dot.data()},
+                      si.plane());
   }
-  void backward(ConstView<Scalar> gy, MutableView<Scalar> gx) const {
+  void backward(View gy, MutView gx) const {
     check_cached(gx.shape(), "MaxPool::backward");
     check_shape(output_shape(in_shape_), gy.shape(), "MaxPool::backward output gradient");
-    const Shape si = in_shape_, so = gy.shape();
-    parallel_for(si.n * si.c, [&](Index plane) {
-      Scalar* in = gx.data() + plane * si.plane();
-      const std::int32_t* arg = argmax_.data() + plane * so.plane();
-      const Scalar* out = gy.data() + plane * so.plane();
-      std::fill(in, in + si.plane(), Scalar(0));
-      for (Index i = 0; i < so.plane(); ++i) in[arg[i]] += out[i];
-    }, si.plane());
+    const Shape si = in_shape_;
+    Backend::for_each(si.n * si.c,
+                      detail::MaxScatterPlane<Scalar>{geometry(si), gy.data(), argmax_.data(), gx.data()},
+                      si.plane());
   }
   /// Piecewise linear: the routing is fixed by the forward arg-max, so ġx = route(ġy).
-  void backward_tangent(ConstView<Scalar> gy_dot, MutableView<Scalar> gx_dot) const {
-    backward(gy_dot, gx_dot);
-  }
+  void backward_tangent(View gy_dot, MutView gx_dot) const { backward(gy_dot, gx_dot); }
 
  private:
+  detail::PoolGeometry geometry(const Shape& in) const {
+    return {k_, in.h, in.w, in.h / k_, in.w / k_};
+  }
   void check_cached(const Shape& in, const char* what) const {
-    DISTILL_CHECK(in == in_shape_ && !argmax_.empty(),
-                  what << ": input " << in << " does not match the last forward input "
-                       << in_shape_);
+    DISTILL_CHECK(in == in_shape_ && argmax_.capacity() > 0,
+                  what << ": input " << in << " does not match the last forward input " << in_shape_);
   }
 
   Index k_;
   Shape in_shape_{};
-  std::vector<std::int32_t> argmax_;
+  detail::Buffer<std::int32_t, typename Backend::memory_space> argmax_;
 };
 
 }  // namespace distill

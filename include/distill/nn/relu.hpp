@@ -1,53 +1,60 @@
 #ifndef DISTILL_NN_RELU_HPP
 #define DISTILL_NN_RELU_HPP
 
-#include "distill/core/parallel.hpp"
+#include "distill/backend/cpu/backend.hpp"
+#include "distill/core/macros.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
+namespace detail {
+
+/// out = 1[mask > 0]·in, element i. `in` and `out` may alias (the backward pass runs in place).
+template <class T>
+struct ReluMask {
+  const T* mask;
+  const T* in;
+  T* out;
+  DISTILL_HOST_DEVICE void operator()(Index i) const { out[i] = mask[i] > T(0) ? in[i] : T(0); }
+};
+
+}  // namespace detail
 
 /// y = max(x, 0). Every pass is a mask by 1[x > 0]: ẏ = 1[x>0]·ẋ, gx = 1[x>0]·gy,
 /// ġx = 1[x>0]·ġy (the second derivative is zero almost everywhere). No parameters.
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class Relu {
  public:
+  using View = ConstView<Scalar, typename Backend::memory_space>;
+  using MutView = MutableView<Scalar, typename Backend::memory_space>;
+
   Index param_count() const { return 0; }
   Shape output_shape(const Shape& in) const { return in; }
 
-  void forward(ConstView<Scalar> x, MutableView<Scalar> y) const {
+  void forward(View x, MutView y) const {
     check_shape(x.shape(), y.shape(), "Relu::forward output");
     apply(x, x, y);
   }
-  void tangent(ConstView<Scalar> x, ConstView<Scalar> x_dot, MutableView<Scalar> y_dot) const {
+  void tangent(View x, View x_dot, MutView y_dot) const {
     check_shape(x.shape(), y_dot.shape(), "Relu::tangent output");
-    if (x_dot.empty()) return y_dot.vec().setZero(), void();
+    if (x_dot.empty()) return Backend::fill(y_dot.size(), Scalar(0), y_dot.data());
     check_shape(x.shape(), x_dot.shape(), "Relu::tangent input tangent");
     apply(x, x_dot, y_dot);
   }
-  void backward(ConstView<Scalar> x, ConstView<Scalar> gy, MutableView<Scalar> gx) const {
+  void backward(View x, View gy, MutView gx) const {
     check_shape(x.shape(), gy.shape(), "Relu::backward output gradient");
     check_shape(x.shape(), gx.shape(), "Relu::backward input gradient");
     apply(x, gy, gx);
   }
-  void backward_tangent(ConstView<Scalar> x, ConstView<Scalar> gy_dot,
-                        MutableView<Scalar> gx_dot) const {
+  void backward_tangent(View x, View gy_dot, MutView gx_dot) const {
     check_shape(x.shape(), gx_dot.shape(), "Relu::backward_tangent input gradient tangent");
-    if (gy_dot.empty()) return gx_dot.vec().setZero(), void();
+    if (gy_dot.empty()) return Backend::fill(gx_dot.size(), Scalar(0), gx_dot.data());
     check_shape(x.shape(), gy_dot.shape(), "Relu::backward_tangent output gradient tangent");
     apply(x, gy_dot, gx_dot);
   }
 
  private:
-  /// out = 1[mask > 0]·in, in chunks over threads. `in` and `out` may alias.
-  static void apply(ConstView<Scalar> mask, ConstView<Scalar> in, MutableView<Scalar> out) {
-    const Index n = mask.size(), block = 1 << 14, blocks = (n + block - 1) / block;
-    parallel_for(blocks, [&](Index bi) {
-      const Index begin = bi * block, end = std::min(n, begin + block);
-      const Scalar* m = mask.data();
-      const Scalar* a = in.data();
-      Scalar* o = out.data();
-      for (Index i = begin; i < end; ++i) o[i] = m[i] > Scalar(0) ? a[i] : Scalar(0);
-    }, block);
+  static void apply(View mask, View in, MutView out) {
+    Backend::for_each(mask.size(), detail::ReluMask<Scalar>{mask.data(), in.data(), out.data()});
   }
 };
 

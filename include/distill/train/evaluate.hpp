@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "distill/core/seeds.hpp"
 #include "distill/data/dataset.hpp"
+#include "distill/data/sampling.hpp"
 #include "distill/nn/arch.hpp"
 #include "distill/train/trainer.hpp"
 
@@ -59,7 +61,7 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
   std::vector<double> acc;
   for (Index r = 0; r < cfg.runs; ++r) {
     const double a = visit_conv_net<Scalar>(arch, ConvNetConfig{s.c, s.h, s.w, classes}, [&](auto& net) {
-      const std::uint64_t seed = cfg.seed * 7919ull + std::uint64_t(r);
+      const std::uint64_t seed = seeds::evaluation_run(cfg.seed, std::uint64_t(r));
       auto theta = net.init_params(seed);
       TrainConfig tc;
       tc.epochs = cfg.epochs;
@@ -78,24 +80,6 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
     if (on_run) on_run(r, a);
   }
   return summarize_runs(std::move(acc));
-}
-
-/// `per_class` random samples of every class, drawn from (seed, stream), class-major order.
-template <class Scalar>
-std::vector<Index> random_per_class(const Dataset<Scalar>& data, Index per_class, std::uint64_t seed,
-                                    std::uint64_t stream = 0) {
-  const auto by_class = data.indices_by_class();
-  std::vector<Index> picked;
-  for (Index c = 0; c < data.classes; ++c) {
-    const auto& pool = by_class[c];
-    DISTILL_CHECK(static_cast<Index>(pool.size()) >= per_class,
-                  "class " << c << " has " << pool.size() << " images, fewer than the " << per_class
-                           << " requested per class");
-    const auto order = random_permutation(static_cast<Index>(pool.size()), seed,
-                                          stream * 1000 + static_cast<std::uint64_t>(c));
-    for (Index j = 0; j < per_class; ++j) picked.push_back(pool[order[j]]);
-  }
-  return picked;
 }
 
 }  // namespace distill

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distill/core/seeds.hpp"
 #include "distill/core/timer.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/file_io.hpp"
@@ -108,7 +109,7 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
     for (const auto& e : net.layout().entries()) names.push_back({{"name", e.name}, {"shape", e.shape}});
     for (Index k = 0; k < cfg.experts; ++k) {
       const std::string path = expert_path(dir, k);
-      const std::uint64_t seed = cfg.seed * 1000003ull + std::uint64_t(k);
+      const std::uint64_t seed = seeds::expert(cfg.seed, std::uint64_t(k));
       ExpertTrajectory traj;
       if (regular_file_exists(path)) {
         traj = load_expert(path);

@@ -3,13 +3,40 @@
 
 #include <Eigen/Core>
 
+#include "distill/backend/cpu/backend.hpp"
+#include "distill/core/macros.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
+namespace detail {
+
+/// One SGD update of element i (PyTorch's torch.optim.SGD, dampening 0). Without momentum the
+/// velocity is not touched (it may be null).
+template <class T>
+struct SgdStep {
+  T lr, momentum, weight_decay;
+  bool nesterov, first;
+  T* params;
+  const T* grad;
+  T* velocity;
+  DISTILL_HOST_DEVICE void operator()(Index i) const {
+    if (momentum == T(0)) {
+      // Weight decay 0 skips λ·θ so that a non-finite θ does not turn the step into NaN.
+      params[i] -= lr * (weight_decay == T(0) ? grad[i] : grad[i] + weight_decay * params[i]);
+      return;
+    }
+    const T d = grad[i] + weight_decay * params[i];
+    const T v = first ? d : momentum * velocity[i] + d;
+    velocity[i] = v;
+    params[i] -= lr * (nesterov ? d + momentum * v : v);
+  }
+};
+
+}  // namespace detail
 
 /// SGD over a flat vector with PyTorch's semantics (torch.optim.SGD, dampening 0):
 ///   d = g + λ·θ;  v = μ·v + d (v = d on the first step);  θ −= lr·(nesterov ? d + μ·v : v)
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class Sgd {
  public:
   explicit Sgd(Scalar lr, Scalar momentum = 0, Scalar weight_decay = 0, bool nesterov = false)
@@ -32,11 +59,8 @@ class Sgd {
     DISTILL_CHECK(params.size() == grad.size(), "Sgd::step: " << params.size() << " parameters but "
                                                               << grad.size() << " gradient values");
     if (momentum_ == Scalar(0)) {
-      if (weight_decay_ == Scalar(0)) {
-        params -= lr_ * grad;
-      } else {
-        params -= lr_ * (grad + weight_decay_ * params);
-      }
+      Backend::for_each(params.size(), detail::SgdStep<Scalar>{lr_, momentum_, weight_decay_, nesterov_, false,
+                                                               params.data(), grad.data(), nullptr});
       return;
     }
     DISTILL_CHECK(velocity_.size() == 0 || velocity_.size() == params.size(),
@@ -44,12 +68,8 @@ class Sgd {
                                                     << params.size());
     const bool first = velocity_.size() == 0;
     if (first) velocity_.resize(params.size());
-    for (Index i = 0; i < params.size(); ++i) {
-      const Scalar d = grad[i] + weight_decay_ * params[i];
-      const Scalar v = first ? d : momentum_ * velocity_[i] + d;
-      velocity_[i] = v;
-      params[i] -= lr_ * (nesterov_ ? d + momentum_ * v : v);
-    }
+    Backend::for_each(params.size(), detail::SgdStep<Scalar>{lr_, momentum_, weight_decay_, nesterov_, first,
+                                                             params.data(), grad.data(), velocity_.data()});
   }
 
  private:

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "distill/core/rng.hpp"
+#include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
+#include "distill/data/sampling.hpp"
 #include "distill/losses/cross_entropy.hpp"
 #include "distill/train/sgd.hpp"
 
@@ -59,26 +61,6 @@ struct EpochStats {
   double loss = 0, accuracy = 0;
 };
 
-/// A random permutation of [0, n) that depends only on (seed, stream).
-inline std::vector<Index> random_permutation(Index n, std::uint64_t seed, std::uint64_t stream) {
-  std::vector<Index> p(static_cast<std::size_t>(n));
-  std::iota(p.begin(), p.end(), Index(0));
-  Rng rng(seed, stream);
-  for (Index i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(static_cast<std::uint64_t>(i + 1))]);
-  return p;
-}
-
-/// Copies samples `index[first … first+count)` of `src` into `dst` (resized to [count, …]).
-template <class Scalar>
-void gather_samples(ConstView<Scalar> src, const std::vector<Index>& index, Index first, Index count,
-                    Tensor<Scalar>& dst) {
-  const Shape s = src.shape();
-  dst.resize({count, s.c, s.h, s.w});
-  const Index n = s.sample_size();
-  for (Index j = 0; j < count; ++j)
-    std::copy(src.sample(index[first + j]), src.sample(index[first + j]) + n, dst.data() + j * n);
-}
-
 /// Trains θ in place by minibatch SGD with cross-entropy on (images, labels): a fresh
 /// permutation per epoch (drawn from cfg.seed), the last partial batch kept, `augment` (may be
 /// null) applied to every batch with a draw seeded by (seed, epoch, batch), as the reference
@@ -119,7 +101,7 @@ void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, co
       ConstView<Scalar> input = xb;
       if (augment) {
         const auto draw = augment->draw(count, xb.shape().c, xb.shape().h, xb.shape().w,
-                                        cfg.seed * 1000003ull + std::uint64_t(epoch) * 65537ull + std::uint64_t(b));
+                                        seeds::training_batch(cfg.seed, std::uint64_t(epoch), std::uint64_t(b)));
         xa.resize(xb.shape());
         augment->forward(draw, xb, xa);
         input = xa;

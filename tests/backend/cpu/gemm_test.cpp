@@ -14,14 +14,14 @@ TEST_CASE("gemm matches a naive product for every transposition", "[backend][cpu
     v.resize(size);
     for (auto& x : v) x = rng.normal();
   };
-  for (auto op_a : {cpu::Op::N, cpu::Op::T})
-    for (auto op_b : {cpu::Op::N, cpu::Op::T}) {
+  for (auto op_a : {Op::N, Op::T})
+    for (auto op_b : {Op::N, Op::T}) {
       // Leading dimensions larger than the matrices exercise the strides.
-      const Index lda = (op_a == cpu::Op::N ? m : k) + 2, ldb = (op_b == cpu::Op::N ? k : n) + 1,
+      const Index lda = (op_a == Op::N ? m : k) + 2, ldb = (op_b == Op::N ? k : n) + 1,
                   ldc = m + 3;
       std::vector<double> a, b, c;
-      fill(a, lda * (op_a == cpu::Op::N ? k : m));
-      fill(b, ldb * (op_b == cpu::Op::N ? n : k));
+      fill(a, lda * (op_a == Op::N ? k : m));
+      fill(b, ldb * (op_b == Op::N ? n : k));
       fill(c, ldc * n);
       const std::vector<double> c0 = c;
       cpu::gemm(op_a, op_b, m, n, k, 0.5, a.data(), lda, b.data(), ldb, 2.0, c.data(), ldc);
@@ -29,8 +29,8 @@ TEST_CASE("gemm matches a naive product for every transposition", "[backend][cpu
         for (Index j = 0; j < n; ++j) {
           double s = 0;
           for (Index l = 0; l < k; ++l) {
-            const double av = op_a == cpu::Op::N ? a[i + l * lda] : a[l + i * lda];
-            const double bv = op_b == cpu::Op::N ? b[l + j * ldb] : b[j + l * ldb];
+            const double av = op_a == Op::N ? a[i + l * lda] : a[l + i * lda];
+            const double bv = op_b == Op::N ? b[l + j * ldb] : b[j + l * ldb];
             s += av * bv;
           }
           CHECK_THAT(c[i + j * ldc], Catch::Matchers::WithinAbs(0.5 * s + 2.0 * c0[i + j * ldc], 1e-12));

@@ -8,7 +8,7 @@
 using namespace distill;
 
 TEST_CASE("im2col lays out shifted, zero-padded taps", "[backend][cpu][im2col]") {
-  const cpu::ConvGeometry g{2, 3, 4, 3, 1};
+  const ConvGeometry g{2, 3, 4, 3, 1};
   REQUIRE(g.out_height() == 3);
   REQUIRE(g.out_width() == 4);
   std::vector<double> img(2 * 3 * 4);
@@ -31,7 +31,7 @@ TEST_CASE("im2col lays out shifted, zero-padded taps", "[backend][cpu][im2col]")
 TEST_CASE("col2im is the transpose of im2col", "[backend][cpu][im2col]") {
   // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for any x, c, including padding wider than the kernel reach.
   for (Index pad : {0, 1, 3}) {
-    const cpu::ConvGeometry g{3, 5, 6, 3, pad};
+    const ConvGeometry g{3, 5, 6, 3, pad};
     const Index ld = g.patches() + 5;
     Rng rng(pad + 1);
     std::vector<double> x(3 * 5 * 6), c(ld * g.taps()), col(ld * g.taps(), 0.0), back(x.size());

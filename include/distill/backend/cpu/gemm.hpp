@@ -3,12 +3,9 @@
 
 #include <Eigen/Core>
 
-#include "distill/core/shape.hpp"
+#include "distill/backend/backend.hpp"
 
 namespace distill::cpu {
-
-/// Transposition flag of a gemm operand.
-enum class Op { N, T };
 
 /// C = alpha·op(A)·op(B) + beta·C on column-major matrices (BLAS conventions: C is m×n,
 /// op(A) m×k, op(B) k×n, leading dimensions lda/ldb/ldc). Eigen's blocked GEMM does the work;

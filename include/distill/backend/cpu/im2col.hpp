@@ -3,20 +3,9 @@
 
 #include <algorithm>
 
-#include "distill/core/shape.hpp"
+#include "distill/backend/backend.hpp"
 
 namespace distill::cpu {
-
-/// Geometry of a k×k, stride-1, zero-padded convolution over one C×H×W image.
-struct ConvGeometry {
-  Index channels, height, width, kernel, padding;
-  Index out_height() const { return height + 2 * padding - kernel + 1; }
-  Index out_width() const { return width + 2 * padding - kernel + 1; }
-  /// Rows of the column matrix: output pixels.
-  Index patches() const { return out_height() * out_width(); }
-  /// Columns of the column matrix: (channel, kh, kw) taps, in PyTorch's weight order.
-  Index taps() const { return channels * kernel * kernel; }
-};
 
 /// Unfolds one image into the column-major matrix col (ld ≥ patches()): column
 /// (c·k + kh)·k + kw holds the image shifted by (kh − p, kw − p), zero outside. With this layout

@@ -1,0 +1,133 @@
+#ifndef DISTILL_BACKEND_BACKEND_HPP
+#define DISTILL_BACKEND_BACKEND_HPP
+
+#include <type_traits>
+#include <utility>
+
+#include "distill/core/macros.hpp"
+#include "distill/core/shape.hpp"
+
+namespace distill {
+
+/// Transposition flag of a GEMM operand (BLAS conventions).
+enum class Op { N, T };
+
+/// Geometry of a k×k, stride-1, zero-padded convolution over one C×H×W image.
+struct ConvGeometry {
+  Index channels, height, width, kernel, padding;
+  DISTILL_HOST_DEVICE Index out_height() const { return height + 2 * padding - kernel + 1; }
+  DISTILL_HOST_DEVICE Index out_width() const { return width + 2 * padding - kernel + 1; }
+  /// Output pixels per image (rows of the unfolded column matrix).
+  DISTILL_HOST_DEVICE Index patches() const { return out_height() * out_width(); }
+  /// (channel, kh, kw) taps, in PyTorch's weight order (columns of the column matrix).
+  DISTILL_HOST_DEVICE Index taps() const { return channels * kernel * kernel; }
+  DISTILL_HOST_DEVICE Index image_size() const { return channels * height * width; }
+};
+
+/// One convolution problem: `batch` images of geometry `g` into `out_channels` planes.
+struct ConvProblem {
+  ConvGeometry g;
+  Index batch, out_channels;
+  Index weight_size() const { return out_channels * g.taps(); }
+};
+
+/// One bilinear term (a, b) of a convolution primitive; a term with a null side is absent.
+/// Convolution is bilinear in input and weight, so the tangent and R-op of every conv pass are
+/// sums of two such terms (design §2), which each primitive takes at once.
+template <class T>
+struct ConvTerm {
+  const T* a = nullptr;
+  const T* b = nullptr;
+  bool present() const { return a != nullptr && b != nullptr; }
+};
+
+/// Σ of up to two conv terms, e.g. {{x, ẇ}, {ẋ, w}} for ẏ.
+template <class T>
+struct ConvSum {
+  ConvTerm<T> terms[2];
+  ConvSum(ConvTerm<T> first, ConvTerm<T> second = {}) : terms{first, second} {}
+};
+
+/// The contract of a backend (design §2, an execution space in the sense of Eigen's
+/// TensorExecutor<Expr, Device> and Kokkos): a type B providing
+///   using memory_space;                      // where its tensors live (HostSpace, ...)
+///   static const char* name;
+///   static void for_each(Index n, F f);      // f(i) for i in [0, n): element-wise work
+///   static void for_each(Index n, F f, Index cost);  // f(i) does `cost` operations: a plane
+///   copy, fill, gather_samples, scatter_add_samples  // memory within the space
+///   dot, axpy, squared_norm                  // parameter vectors
+///   gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+///   template <class T> class Convolution;    // forward, backward_data, backward_filter
+/// Functors given to for_each are DISTILL_HOST_DEVICE, so a device backend runs the same
+/// arithmetic that the CPU tests check.
+template <class B>
+struct BackendChecks {
+ private:
+  struct Probe {
+    DISTILL_HOST_DEVICE void operator()(Index) const {}
+  };
+  template <class T>
+  static auto has_space(int) -> decltype(std::declval<typename T::memory_space>(), std::true_type{});
+  template <class T>
+  static std::false_type has_space(...);
+  template <class T>
+  static auto has_loops(int) -> decltype(T::for_each(Index{}, Probe{}), T::for_each(Index{}, Probe{}, Index{}),
+                                         std::true_type{});
+  template <class T>
+  static std::false_type has_loops(...);
+  template <class T>
+  static auto has_blas(int)
+      -> decltype(T::gemm(Op::N, Op::N, Index{}, Index{}, Index{}, 1.0f, (const float*)nullptr, Index{},
+                          (const float*)nullptr, Index{}, 0.0f, (float*)nullptr, Index{}),
+                  T::dot(Index{}, (const float*)nullptr, (const float*)nullptr),
+                  T::axpy(Index{}, 1.0f, (const float*)nullptr, (float*)nullptr),
+                  T::squared_norm(Index{}, (const float*)nullptr), std::true_type{});
+  template <class T>
+  static std::false_type has_blas(...);
+  template <class T>
+  static auto has_memory(int)
+      -> decltype(T::copy(Index{}, (const float*)nullptr, (float*)nullptr),
+                  T::fill(Index{}, 0.0f, (float*)nullptr),
+                  T::gather_samples(Index{}, (const Index*)nullptr, Index{}, (const float*)nullptr,
+                                    (float*)nullptr),
+                  T::scatter_add_samples(Index{}, (const Index*)nullptr, Index{}, 1.0f,
+                                         (const float*)nullptr, (float*)nullptr),
+                  std::true_type{});
+  template <class T>
+  static std::false_type has_memory(...);
+  template <class T>
+  static auto has_convolution(int)
+      -> decltype(std::declval<typename T::template Convolution<float>&>().forward(
+                      std::declval<const ConvProblem&>(), std::declval<ConvSum<float>>(),
+                      (const float*)nullptr, (float*)nullptr),
+                  std::declval<typename T::template Convolution<float>&>().backward_data(
+                      std::declval<const ConvProblem&>(), std::declval<ConvSum<float>>(), (float*)nullptr),
+                  std::declval<typename T::template Convolution<float>&>().backward_filter(
+                      std::declval<const ConvProblem&>(), std::declval<ConvSum<float>>(),
+                      (const float*)nullptr, (float*)nullptr, (float*)nullptr),
+                  std::true_type{});
+  template <class T>
+  static std::false_type has_convolution(...);
+
+ public:
+  static constexpr bool check() {
+    static_assert(decltype(has_space<B>(0))::value,
+                  "backend: needs `using memory_space = ...` (HostSpace for host memory)");
+    static_assert(decltype(has_loops<B>(0))::value,
+                  "backend: needs `static void for_each(Index n, F f)` and `for_each(Index n, F f, Index cost)`");
+    static_assert(decltype(has_memory<B>(0))::value,
+                  "backend: needs static copy(n, src, dst), fill(n, value, dst), gather_samples(sample_size, "
+                  "index, count, src, dst) and scatter_add_samples(sample_size, index, count, alpha, src, dst)");
+    static_assert(decltype(has_blas<B>(0))::value,
+                  "backend: needs static gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), dot(n, x, y), "
+                  "axpy(n, alpha, x, y) and squared_norm(n, x)");
+    static_assert(decltype(has_convolution<B>(0))::value,
+                  "backend: needs `template <class T> class Convolution` with forward(problem, terms, bias, y), "
+                  "backward_data(problem, terms, gx) and backward_filter(problem, terms, bias_source, gw, gb)");
+    return true;
+  }
+};
+
+}  // namespace distill
+
+#endif  // DISTILL_BACKEND_BACKEND_HPP
