@@ -4,9 +4,9 @@
 #include <cstring>
 
 #include "distill/methods/distiller.hpp"
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/presets.hpp"
 #include "distill/methods/trajectory_matching.hpp"
-#include "distill/methods/method_settings.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_experts.hpp"
 

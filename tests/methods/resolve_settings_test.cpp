@@ -54,8 +54,8 @@ TEST_CASE("Settings: a given field the method does not read is refused naming fi
                     Catch::Equals("--set fusion: field 'fusion' is not read by method dm, which would ignore it"));
   CHECK_THROWS_WITH(resolve_settings(m, request("dm", {{"--syn-steps", {{"syn_steps", 5}}}})),
                     Catch::Contains("--syn-steps: field 'syn_steps' is not read by method dm"));
-  CHECK_THROWS_WITH(resolve_settings(m, request("mtt", {parse_setting_assignment("expansion_end_epoch=100")})),
-                    Catch::Contains("field 'expansion_end_epoch' is not read by method mtt"));
+  CHECK_THROWS_WITH(resolve_settings(m, request("mtt", {parse_setting_assignment("label_momentum=0.5")})),
+                    Catch::Contains("field 'label_momentum' is not read by method mtt"));
   // The same fields are read where the method has them, and driver fields by every method.
   CHECK(resolve_settings(m, request("datm-clr", {parse_setting_assignment("fusion=true")})).settings.fusion);
   CHECK(resolve_settings(m, request("dm", {parse_setting_assignment("iterations=3")})).settings.iterations == 3);

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "distill/methods/distiller.hpp"
-#include "distill/methods/trajectory_matching.hpp"
 #include "distill/methods/method_settings.hpp"
+#include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_data.hpp"
 #include "support/toy_experts.hpp"

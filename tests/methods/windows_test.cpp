@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "distill/methods/windows.hpp"
 #include "distill/methods/method_settings.hpp"
+#include "distill/methods/windows.hpp"
 
 using namespace distill;
 

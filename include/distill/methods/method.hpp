@@ -32,8 +32,8 @@ struct IterationReport {
 ///     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,
 ///                             SyntheticGradients<float>&);   // 0-based iteration and step
 ///   };
-/// and typed constructor arguments; settings reach them in one place, the method's registry
-/// row (method_settings.hpp, registry.hpp).
+/// Its hyper-parameters are typed constructor arguments: settings reach them in one place,
+/// the maker of the method's registry row (method_settings.hpp, registry.hpp).
 /// The driver calls iterate for step 0 … steps_per_iteration() − 1 of every iteration and
 /// updates the set after each.
 /// Everything random in an iteration must come from (seed, iteration), so that resuming from
