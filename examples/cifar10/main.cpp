@@ -4,8 +4,6 @@
 // images as a PNG grid and a summary. Every stage resumes: run it again after a stop.
 #include <CLI/CLI.hpp>
 
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <string>
 
@@ -14,12 +12,6 @@
 using namespace distill;
 
 namespace {
-
-void make_directory(const std::string& dir) {
-  ::mkdir(dir.c_str(), 0755);
-  struct stat st {};
-  DISTILL_CHECK(::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), dir << ": cannot create the directory");
-}
 
 struct Options {
   std::string data = "../shared/data/cifar-10-batches-bin", out = "runs/quickstart";
@@ -31,7 +23,7 @@ struct Options {
 int quickstart(const Options& o) {
   if (o.threads > 0) set_threads(o.threads);
   Timer total;
-  make_directory(o.out);
+  create_directories(o.out);  // with its parents: runs/ does not exist in a fresh clone
 
   // 1. Data in ZCA space (ε = 0.1, fitted on the training set, as the trajectory-matching code).
   DatasetSplits<float> data = load_dataset<float>("cifar10", o.data);
@@ -44,14 +36,11 @@ int quickstart(const Options& o) {
 
   // 2. Expert trajectories: ConvNet-3, SGD lr 0.01, DSA, on the first `expert_images` images.
   const std::string experts_dir = o.out + "/experts";
-  make_directory(experts_dir);
+  create_directories(experts_dir);
   {
     DatasetSplits<float> subset{data.train, data.test};
     const Index n = std::min(o.expert_images, data.train.size());
-    Tensor<float> images(Shape(n, 3, 32, 32));
-    std::copy(data.train.images.data(), data.train.images.data() + images.size(), images.data());
-    subset.train.images = std::move(images);
-    subset.train.labels.resize(static_cast<std::size_t>(n));
+    keep_first(subset.train, n);
     ExpertConfig cfg;
     cfg.experts = o.experts;
     cfg.epochs = o.expert_epochs;
@@ -81,7 +70,7 @@ int quickstart(const Options& o) {
   DistillerOptions opt;
   opt.out_dir = o.out + "/datm-clr";
   opt.resume = true;
-  make_directory(opt.out_dir);
+  create_directories(opt.out_dir);
   std::printf("[3/4] DATM-CLR, 1 image per class: %ld iterations of %ld unrolled steps\n", long(s.iterations),
               long(s.syn_steps));
   std::fflush(stdout);
@@ -95,7 +84,7 @@ int quickstart(const Options& o) {
   opt.on_evaluation = [](const EvaluationRecord&) {
     std::printf("[4/4] evaluated: 5 fresh ConvNets trained on the 10 images for 1000 epochs\n");
   };
-  Distiller<DATM_CLR, ConvNet3<float>> distiller(DATM_CLR::from_settings(s), s, net, data, experts, &dsa, opt);
+  Distiller<DATM_CLR, ConvNet3<float>> distiller(from_settings<DATM_CLR>(s), s, net, data, experts, &dsa, opt);
   const DistillResult result = distiller.run();
 
   const std::string png = o.out + "/datm-clr/synthetic.png";

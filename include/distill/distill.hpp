@@ -53,8 +53,12 @@
 #include "distill/methods/formations.hpp"
 #include "distill/methods/initialize.hpp"
 #include "distill/methods/method.hpp"
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/label_policies.hpp"
 #include "distill/methods/presets.hpp"
+#include "distill/methods/registry.hpp"
+#include "distill/methods/resolve_settings.hpp"
+#include "distill/methods/run.hpp"
 #include "distill/methods/settings.hpp"
 #include "distill/methods/stage_constraints.hpp"
 #include "distill/methods/stage_samplers.hpp"
@@ -70,6 +74,7 @@
 
 #include "distill/data/cifar.hpp"
 #include "distill/data/dataset.hpp"
+#include "distill/data/directories.hpp"
 #include "distill/data/file_io.hpp"
 #include "distill/data/idx.hpp"
 #include "distill/data/load_dataset.hpp"
@@ -79,6 +84,7 @@
 #include "distill/data/preprocess_io.hpp"
 #include "distill/data/safetensors.hpp"
 #include "distill/data/sampling.hpp"
+#include "distill/data/subset.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/data/synthetic_set_png.hpp"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end through the `distill` command on tiny generated data: experts (and resuming
 # them), evaluation of random real images and of a synthetic set written by another program,
-# the PNG grid, and one-line errors.
+# the PNG grid, distillation and resuming, settings a method does not read, nested output
+# directories, IDX data without a preset, and one-line errors for bad flags and files.
 set -euo pipefail
 distill=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,6 +84,50 @@ grep -q "40 images (10 stored, multi-formation factor 2)" "$work/tgdd_eval.txt"
 grep -q "10 classes, 40 images" "$work/show.txt"
 if "$distill" run "${run_args[@]}" --out "$work/x" --set factor=2 2> "$work/err.txt"; then exit 1; fi
 grep -q "field 'factor': method datm-clr has no multi-formation" "$work/err.txt"
+
+# A setting the method does not read is refused, naming the field and the method, before any work.
+if "$distill" run --method dm --ipc 1 --data "$work/data" --out "$work/dm_fusion" --set fusion=true --iterations 1 \
+  --eval-every 0 --final-eval-runs 0 > /dev/null 2> "$work/err.txt"; then exit 1; fi
+test "$(grep -c . "$work/err.txt")" -eq 1
+grep -q "field 'fusion' is not read by method dm" "$work/err.txt"
+test ! -e "$work/dm_fusion"
+
+# Output directories are created with their parents.
+"$distill" run --method dm --ipc 1 --data "$work/data" --out "$work/runs/a/b" --iterations 1 --set batch_real=8 \
+  --eval-every 0 --final-eval-runs 0 > /dev/null 2>&1
+test -s "$work/runs/a/b/synthetic.safetensors"
+"$distill" experts --data "$work/data" --out "$work/fresh/c/experts" --experts 1 --epochs 1 --width 8 > /dev/null 2>&1
+test -s "$work/fresh/c/experts/expert_000.safetensors"
+"$distill" show --synthetic "$work/set.safetensors" --out "$work/pictures/d/grid.png" > /dev/null
+test -s "$work/pictures/d/grid.png"
+
+# --resume where there is no run: an error, not a fresh start.
+if "$distill" run "${run_args[@]}" --out "$work/never" --resume > /dev/null 2> "$work/err.txt"; then exit 1; fi
+test "$(grep -c . "$work/err.txt")" -eq 1
+grep -q "there is no run to resume" "$work/err.txt"
+test ! -e "$work/never/checkpoint.safetensors"
+
+# Bad flag values: one short line naming the flag and the problem.
+flag_error() {
+  local want=$1
+  shift
+  if "$distill" "$@" > /dev/null 2> "$work/err.txt"; then echo "accepted: $*"; exit 1; fi
+  test "$(grep -c . "$work/err.txt")" -eq 1 || { echo "not one line: $*"; cat "$work/err.txt"; exit 1; }
+  test "$(wc -c < "$work/err.txt")" -lt 200 || { echo "too long: $*"; exit 1; }
+  grep -qF -- "$want" "$work/err.txt" || { echo "expected '$want': $*"; cat "$work/err.txt"; exit 1; }
+}
+flag_error "--threads: must not be negative, got -3" evaluate --data "$work/data" --random-ipc 1 --runs 1 --epochs 1 \
+  --arch ConvNetW8 --threads -3
+flag_error "--runs: must be positive, got 0" evaluate --data "$work/data" --random-ipc 1 --runs 0
+flag_error "--random-ipc: must be positive, got 0" evaluate --data "$work/data" --random-ipc 0
+
+# Data without a published preset: the method's defaults for the IPC, and which they were.
+mkdir "$work/idx"
+python3 "$here/make_tiny_idx.py" "$work/idx"
+"$distill" run --method dm --dataset idx --ipc 1 --data "$work/idx" --out "$work/idx_dm" --iterations 2 \
+  --set batch_real=8 --eval-every 0 --final-eval-runs 1 --eval-epochs 2 > "$work/idx.txt" 2> "$work/idx.err"
+grep -q "settings: no published preset 'idx-ipc1' for dm: took the dm preset cifar10-ipc1" "$work/idx.err"
+tail -n 1 "$work/idx.txt" | grep -Eq '^accuracy_mean=[0-9.]+ accuracy_std=[0-9.]+$'
 
 # Errors: one line, non-zero exit.
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi

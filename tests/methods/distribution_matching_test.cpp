@@ -5,6 +5,7 @@
 #include "distill/augment/dsa.hpp"
 #include "distill/methods/distiller.hpp"
 #include "distill/methods/distribution_matching.hpp"
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/presets.hpp"
 #include "data/temp_dir.hpp"
 #include "support/gradcheck.hpp"
@@ -43,7 +44,7 @@ DistillResult run(Toy& t, const DistillSettings& s, const std::string& dir, bool
   opt.out_dir = dir;
   opt.resume = resume;
   opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, Net>(Method::from_settings(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
+  return Distiller<Method, Net>(from_settings<Method>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
 }
 
 }  // namespace
@@ -154,7 +155,7 @@ TEST_CASE("DM on a problem with a known answer: from noise to images that teach 
   opt.out_dir = dir.path();
   opt.on_iteration = [&](const IterationRecord& r) { losses.push_back(r.loss); };
   // No augmentation: the quadrant classes are told apart by position, which DSA's crops blur.
-  const DistillResult r = Distiller<DM, Net>(DM::from_settings(s), s, t.net, t.data, t.experts, nullptr, opt).run();
+  const DistillResult r = Distiller<DM, Net>(from_settings<DM>(s), s, t.net, t.data, t.experts, nullptr, opt).run();
   double first = 0, last = 0;
   for (Index i = 0; i < 10; ++i) first += losses[i] / 10, last += losses[140 + i] / 10;
   INFO("loss first 10 " << first << ", last 10 " << last << ", accuracy " << r.final_evaluation.mean);

@@ -6,6 +6,7 @@
 #include "distill/methods/distiller.hpp"
 #include "distill/methods/distribution_matching.hpp"
 #include "distill/methods/formations.hpp"
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/presets.hpp"
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
@@ -37,7 +38,7 @@ DistillResult run(test::ToyDistillation& t, const DistillSettings& s, const std:
   opt.out_dir = dir;
   opt.resume = resume;
   opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, test::ToyNet>(Method::from_settings(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
+  return Distiller<Method, test::ToyNet>(from_settings<Method>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
 }
 
 }  // namespace
@@ -45,13 +46,13 @@ DistillResult run(test::ToyDistillation& t, const DistillSettings& s, const std:
 TEST_CASE("Formation policies: the factor is a setting each method checks by name", "[methods][formations]") {
   DistillSettings s = preset_settings("tgdd", "cifar10-ipc10");
   s.factor = 2;
-  CHECK(TGDD_MF::from_settings(s).formation().tiles() == 4);
-  CHECK_THROWS_WITH(TGDD::from_settings(s), Catch::Contains("field 'factor'") && Catch::Contains("MultiFormation"));
+  CHECK(from_settings<TGDD_MF>(s).formation().tiles() == 4);
+  CHECK_THROWS_WITH(from_settings<TGDD>(s), Catch::Contains("field 'factor'") && Catch::Contains("MultiFormation"));
   s.factor = 1;
-  CHECK_THROWS_WITH(TGDD_MF::from_settings(s), Catch::Contains("field 'factor'") && Catch::Contains("at least 2"));
+  CHECK_THROWS_WITH(from_settings<TGDD_MF>(s), Catch::Contains("field 'factor'") && Catch::Contains("at least 2"));
   DistillSettings tm = preset_settings("datm", "cifar10-ipc1");
   tm.factor = 2;
-  CHECK_THROWS_WITH(DATM::from_settings(tm), Catch::Contains("field 'factor': method datm has no multi-formation"));
+  CHECK_THROWS_WITH(from_settings<DATM>(tm), Catch::Contains("field 'factor': method datm has no multi-formation"));
   tm.factor = 0;
   CHECK_THROWS_WITH(validate(tm, "x"), Catch::Contains("field 'factor'"));
 }

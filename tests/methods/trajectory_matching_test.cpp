@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "distill/methods/distiller.hpp"
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_data.hpp"
@@ -40,7 +41,7 @@ DistillSettings known_answer_settings() {
 TEST_CASE("TrajectoryMatching: the generating set has matching loss 0", "[methods][trajectory_matching]") {
   KnownAnswer k;
   DistillSettings s = known_answer_settings();
-  const MTT method = MTT::from_settings(s);
+  const MTT method = from_settings<MTT>(s);
   MTT::State<Net> state(method, k.net, k.experts, k.data.train, nullptr);
   SyntheticSet syn;
   syn.lr = 0.1;
@@ -66,7 +67,7 @@ TEST_CASE("TrajectoryMatching: MTT from noise drives the matching loss towards 0
   DistillerOptions opt;
   opt.out_dir = dir.path();
   opt.on_iteration = [&](const IterationRecord& r) { losses.push_back(r.loss); };
-  Distiller<MTT, Net> d(MTT::from_settings(s), s, k.net, k.data, k.experts, nullptr, opt);
+  Distiller<MTT, Net> d(from_settings<MTT>(s), s, k.net, k.data, k.experts, nullptr, opt);
   d.run();
   REQUIRE(losses.size() == 300);
   double first = 0, last = 0;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "distill/methods/method_settings.hpp"
 #include "distill/methods/windows.hpp"
 
 using namespace distill;
@@ -45,13 +46,13 @@ TEST_CASE("Windows from settings: DATM without Sequential Generation is a fixed 
   s.min_start_epoch = 0;
   s.max_start_epoch = 4;
   s.expansion_end_epoch = 0;
-  const auto fixed = DifficultyAligned::from_settings(s);
+  const auto fixed = from_settings<DifficultyAligned>(s);
   CHECK(fixed.upper(0) == 4);
   CHECK(fixed.upper(10000) == 4);
   s.current_max_start_epoch = 2;
   s.expansion_end_epoch = 10;
-  const auto growing = DifficultyAligned::from_settings(s);
+  const auto growing = from_settings<DifficultyAligned>(s);
   CHECK(growing.upper(0) == 2);
   CHECK(growing.upper(10) == 4);
-  CHECK(FixedWindow::from_settings(s).upper(0) == 4);
+  CHECK(from_settings<FixedWindow>(s).upper(0) == 4);
 }

@@ -24,6 +24,9 @@ struct Checkpoint {
   DistillSettings settings;
 };
 
+/// Where a run in `dir` keeps its checkpoint (the Distiller's checkpoint_path).
+inline std::string checkpoint_file(const std::string& dir) { return dir + "/checkpoint.safetensors"; }
+
 inline void save_checkpoint(const std::string& path, const Checkpoint& c) {
   SafetensorsFile f = synthetic_set_file(c.set);
   f.metadata["kind"] = "distill.checkpoint";

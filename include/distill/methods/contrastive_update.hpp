@@ -7,7 +7,6 @@
 
 #include "distill/core/tensor.hpp"
 #include "distill/losses/sup_con.hpp"
-#include "distill/methods/settings.hpp"
 
 namespace distill {
 
@@ -16,10 +15,6 @@ namespace distill {
 /// seed, grad_images)`: it returns its term of the outer loss and adds its gradient with
 /// respect to the images to grad_images.
 struct NoOuterExtra {
-  static NoOuterExtra from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(!s.update, "field 'update': method " << s.method << " has no Contrastive Update (datm-clr has)");
-    return {};
-  }
   template <class Net, class Augment>
   double add(Net&, const Augment*, const Vector<typename Net::scalar_type>&,
              ConstView<typename Net::scalar_type>, const std::vector<int>&, std::uint64_t,
@@ -43,10 +38,6 @@ class ContrastiveUpdate {
     DISTILL_CHECK(weight >= 0 && temperature > 0 && chunk > 0,
                   "ContrastiveUpdate: need weight >= 0, temperature > 0 and chunk > 0 (got "
                       << weight << ", " << temperature << ", " << chunk << ")");
-  }
-  /// λ = update_weight when `update` is on, else 0 (off: no work is done).
-  static ContrastiveUpdate from_settings(const DistillSettings& s) {
-    return ContrastiveUpdate(s.update ? s.update_weight : 0, parse_contrast(s.contrast), s.temperature);
   }
   double weight() const { return weight_; }
 

@@ -82,7 +82,7 @@ class Distiller {
     DISTILL_CHECK(!options_.out_dir.empty(), "Distiller: no output directory");
   }
 
-  static std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.safetensors"; }
+  static std::string checkpoint_path(const std::string& dir) { return checkpoint_file(dir); }
   static std::string synthetic_path(const std::string& dir) { return dir + "/synthetic.safetensors"; }
   static std::string best_path(const std::string& dir) { return dir + "/best.safetensors"; }
   static std::string metrics_path(const std::string& dir) { return dir + "/metrics.jsonl"; }

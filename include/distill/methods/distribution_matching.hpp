@@ -13,7 +13,6 @@
 #include "distill/methods/formations.hpp"
 #include "distill/methods/initialize.hpp"
 #include "distill/methods/method.hpp"
-#include "distill/methods/settings.hpp"
 #include "distill/methods/stage_constraints.hpp"
 #include "distill/methods/stage_samplers.hpp"
 #include "distill/train/experts.hpp"
@@ -105,15 +104,6 @@ class DistributionMatching {
   DistributionMatching(Config config, StageSampler sampler = {}, Constraint constraint = {}, Formation formation = {})
       : config_(config), sampler_(sampler), constraint_(constraint), formation_(formation) {
     DISTILL_CHECK(config.batch_real > 0, "DistributionMatching: batch_real must be positive");
-  }
-  static DistributionMatching from_settings(const DistillSettings& s) {
-    Config c;
-    c.batch_real = s.batch_real;
-    c.per_class_steps = s.per_class_steps;
-    c.init = parse_image_init(s.init);
-    DISTILL_CHECK(c.init != ImageInit::kCorrect, "field 'init': " << s.method << " starts from real or noise images");
-    return DistributionMatching(c, StageSampler::from_settings(s), Constraint::from_settings(s),
-                                Formation::from_settings(s));
   }
   const Config& config() const { return config_; }
   const Formation& formation() const { return formation_; }

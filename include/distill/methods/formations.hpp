@@ -7,13 +7,11 @@
 #include "distill/core/tensor.hpp"
 #include "distill/data/multi_formation.hpp"
 #include "distill/data/synthetic_set.hpp"
-#include "distill/methods/settings.hpp"
 
 namespace distill {
 
 /// Formation policies: how the stored synthetic images become the images a network sees.
 /// A policy provides
-///   static F from_settings(const DistillSettings&);
 ///   Index tiles() const;                                   // trained images per stored image
 ///   ConstView<S> decode(ConstView<S> stored, Tensor<S>& work) const;   // for any scalar S
 ///   void decode_vjp(ConstView<S> grad_decoded, MutableView<S> grad_stored) const;
@@ -22,11 +20,6 @@ namespace distill {
 
 /// One stored image is one trained image (every method's default).
 struct SingleFormation {
-  static SingleFormation from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.factor == 1, "field 'factor': " << s.factor << " asks for the multi-formation parameterisation, "
-                                                   "which this method's type does not have (use MultiFormation)");
-    return {};
-  }
   Index tiles() const { return 1; }
   template <class Scalar>
   ConstView<Scalar> decode(ConstView<Scalar> stored, Tensor<Scalar>&) const { return stored; }
@@ -50,10 +43,6 @@ class MultiFormation {
  public:
   explicit MultiFormation(Index factor = 2) : factor_(factor) {
     DISTILL_CHECK(factor >= 2, "MultiFormation: factor must be at least 2 (1 is SingleFormation), got " << factor);
-  }
-  static MultiFormation from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.factor >= 2, "field 'factor': MultiFormation needs a factor of at least 2, got " << s.factor);
-    return MultiFormation(s.factor);
   }
   Index factor() const { return factor_; }
   Index tiles() const { return factor_ * factor_; }

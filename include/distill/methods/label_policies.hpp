@@ -2,7 +2,6 @@
 #define DISTILL_METHODS_LABEL_POLICIES_HPP
 
 #include "distill/core/error.hpp"
-#include "distill/methods/settings.hpp"
 
 namespace distill {
 
@@ -11,10 +10,6 @@ namespace distill {
 /// their initial value and the driver optimises them.
 struct HardLabels {
   static constexpr bool kLearned = false;
-  static HardLabels from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.lr_label == 0, "field 'lr_label': method " << s.method << " uses fixed hard labels, so it must be 0");
-    return {};
-  }
   double lr() const { return 0; }
   double momentum() const { return 0; }
 };
@@ -28,10 +23,6 @@ class LearnedSoftLabels {
   explicit LearnedSoftLabels(double lr = 5, double momentum = 0.9) : lr_(lr), momentum_(momentum) {
     DISTILL_CHECK(lr > 0 && momentum >= 0 && momentum < 1,
                   "LearnedSoftLabels: need lr > 0 and momentum in [0, 1) (got " << lr << ", " << momentum << ")");
-  }
-  static LearnedSoftLabels from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.lr_label > 0, "field 'lr_label': method " << s.method << " learns its labels, so it must be positive");
-    return LearnedSoftLabels(s.lr_label, s.label_momentum);
   }
   double lr() const { return lr_; }
   double momentum() const { return momentum_; }

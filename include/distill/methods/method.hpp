@@ -10,7 +10,6 @@
 #include "distill/augment/dsa.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/synthetic_set.hpp"
-#include "distill/methods/settings.hpp"
 #include "distill/methods/unroll.hpp"
 #include "distill/train/experts.hpp"
 
@@ -25,7 +24,6 @@ struct IterationReport {
 
 /// The contract between Distiller and a method policy. A method M provides
 ///   static constexpr bool kLearnsLr, kLearnsLabels;   // which outer variables it learns
-///   static M from_settings(const DistillSettings&);
 ///   double label_lr() const; double label_momentum() const;  // label optimiser (if learned)
 ///   template <class Net> class State {
 ///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>*);
@@ -34,6 +32,8 @@ struct IterationReport {
 ///     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,
 ///                             SyntheticGradients<float>&);   // 0-based iteration and step
 ///   };
+/// Its hyper-parameters are typed constructor arguments: settings reach them in one place,
+/// the maker of the method's registry row (method_settings.hpp, registry.hpp).
 /// The driver calls iterate for step 0 … steps_per_iteration() − 1 of every iteration and
 /// updates the set after each.
 /// Everything random in an iteration must come from (seed, iteration), so that resuming from
@@ -45,11 +45,6 @@ struct MethodChecks {
   static auto has_state(int) -> decltype(std::declval<typename T::template State<Net>&>(), std::true_type{});
   template <class T>
   static std::false_type has_state(...);
-  template <class T>
-  static auto has_from_settings(int)
-      -> decltype(T::from_settings(std::declval<const DistillSettings&>()), std::true_type{});
-  template <class T>
-  static std::false_type has_from_settings(...);
   template <class T>
   static auto has_flags(int) -> decltype(bool(T::kLearnsLr), bool(T::kLearnsLabels), std::declval<const T&>().label_lr(),
                                          std::declval<const T&>().label_momentum(), std::true_type{});
@@ -68,11 +63,9 @@ struct MethodChecks {
 
  public:
   static constexpr bool kState = decltype(has_state<M>(0))::value;
-  static constexpr bool kFromSettings = decltype(has_from_settings<M>(0))::value;
   static constexpr bool kFlags = decltype(has_flags<M>(0))::value;
   static constexpr bool check() {
     static_assert(kState, "Distiller: the method has no nested `template <class Net> class State` (see methods/method.hpp)");
-    static_assert(kFromSettings, "Distiller: the method has no `static M from_settings(const DistillSettings&)`");
     static_assert(kFlags, "Distiller: the method must declare `static constexpr bool kLearnsLr, kLearnsLabels` and "
                           "`label_lr()`, `label_momentum()`");
     return true;

@@ -103,6 +103,42 @@ inline std::vector<std::pair<std::string, std::string>> preset_names() {
   return out;
 }
 
+/// Whether `method` has the preset `name`.
+inline bool has_preset(const std::string& method, const std::string& name) {
+  for (const auto& [m, n] : preset_names())
+    if (m == method && n == name) return true;
+  return false;
+}
+
+/// The settings a run of `method` at `ipc` images per class takes where no preset is published
+/// for its data (an IDX data set, CIFAR-10 at IPC 2): the method's CIFAR-10 preset at the
+/// nearest published IPC (the smaller on a tie), with the data set and IPC replaced; a method
+/// without presets takes DistillSettings' defaults. `origin` receives what was taken.
+inline DistillSettings method_defaults(const std::string& method, const std::string& dataset, Index ipc,
+                                       std::string* origin = nullptr) {
+  std::string best;
+  Index best_ipc = 0;
+  for (const auto& [m, n] : preset_names()) {
+    if (m != method || n.rfind("cifar10-ipc", 0) != 0) continue;
+    const Index k = std::stol(n.substr(11));
+    const Index d = k > ipc ? k - ipc : ipc - k, best_d = best_ipc > ipc ? best_ipc - ipc : ipc - best_ipc;
+    if (best.empty() || d < best_d || (d == best_d && k < best_ipc)) {
+      best = n;
+      best_ipc = k;
+    }
+  }
+  DistillSettings s;
+  if (!best.empty()) s = preset_settings(method, best);
+  s.method = method;
+  s.dataset = dataset;
+  s.ipc = ipc;
+  if (origin)
+    *origin = best.empty() ? "DistillSettings' defaults (method " + method + " publishes no presets)"
+                           : "the " + method + " preset " + best + " (" + std::to_string(best_ipc) +
+                                 " per class on CIFAR-10)";
+  return s;
+}
+
 }  // namespace distill
 
 #endif  // DISTILL_METHODS_PRESETS_HPP

@@ -5,7 +5,6 @@
 
 #include "distill/core/tensor.hpp"
 #include "distill/losses/cross_entropy.hpp"
-#include "distill/methods/settings.hpp"
 
 namespace distill {
 
@@ -13,10 +12,6 @@ namespace distill {
 /// Scalar* θ_t, ConstView x, const std::vector<int>& labels, MutableView gx)`: it returns its
 /// term of the loss on the (augmented) synthetic batch x and adds its gradient to gx.
 struct NoConstraint {
-  static NoConstraint from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.alpha == 0, "field 'alpha': method " << s.method << " has no distribution constraint, so it must be 0");
-    return {};
-  }
   double weight() const { return 0; }
   template <class Net>
   double add(Net&, const typename Net::scalar_type*, ConstView<typename Net::scalar_type>, const std::vector<int>&,
@@ -33,7 +28,6 @@ class StageCrossEntropy {
   explicit StageCrossEntropy(double alpha = 2.5) : alpha_(alpha) {
     DISTILL_CHECK(alpha >= 0, "StageCrossEntropy: alpha must not be negative, got " << alpha);
   }
-  static StageCrossEntropy from_settings(const DistillSettings& s) { return StageCrossEntropy(s.alpha); }
   double weight() const { return alpha_; }
 
   template <class Net>

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/core/rng.hpp"
-#include "distill/methods/settings.hpp"
 #include "distill/train/experts.hpp"
 
 namespace distill {
@@ -24,7 +23,6 @@ struct Stage {
 /// Rng&, Net&, const ExpertSet&)` and `Index epochs_needed()` (0: no experts needed).
 class RandomInit {
  public:
-  static RandomInit from_settings(const DistillSettings&) { return {}; }
   Index epochs_needed() const { return 0; }
 
   template <class Net>
@@ -47,7 +45,6 @@ class TrajectoryStage {
   explicit TrajectoryStage(Index region = 7) : region_(region) {
     DISTILL_CHECK(region > 0, "TrajectoryStage: the expert region must be positive, got " << region);
   }
-  static TrajectoryStage from_settings(const DistillSettings& s) { return TrajectoryStage(s.stage_region); }
   Index region() const { return region_; }
   Index epochs_needed() const { return 1; }
 

@@ -65,23 +65,6 @@ class TrajectoryMatching {
                   "TrajectoryMatching: syn_steps and expert_epochs must be positive, batch_syn non-negative");
   }
 
-  static TrajectoryMatching from_settings(const DistillSettings& s) {
-    DISTILL_CHECK(s.factor == 1, "field 'factor': method " << s.method
-                                     << " has no multi-formation parameterisation (dm and tgdd have)");
-    Config c;
-    c.syn_steps = s.syn_steps;
-    c.expert_epochs = s.expert_epochs;
-    c.batch_syn = s.batch_syn;
-    c.threshold = s.threshold;
-    c.inner.fusion = s.fusion;
-    c.inner.fusion_weight = s.fusion_weight;
-    c.inner.contrast = parse_contrast(s.contrast);
-    c.inner.temperature = s.temperature;
-    c.init = parse_image_init(s.init);
-    return TrajectoryMatching(c, Window::from_settings(s), LabelPolicy::from_settings(s),
-                              OuterExtra::from_settings(s));
-  }
-
   const Config& config() const { return config_; }
   const Window& window() const { return window_; }
   double label_lr() const { return labels_.lr(); }

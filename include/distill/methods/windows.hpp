@@ -6,7 +6,6 @@
 #include "distill/core/error.hpp"
 #include "distill/core/rng.hpp"
 #include "distill/core/tensor.hpp"
-#include "distill/methods/settings.hpp"
 
 namespace distill {
 
@@ -21,9 +20,6 @@ class FixedWindow {
       : min_(min_start_epoch), max_(max_start_epoch) {
     DISTILL_CHECK(min_ >= 0 && max_ > min_, "FixedWindow: need 0 <= min_start_epoch < max_start_epoch (got "
                                                 << min_ << ", " << max_ << ")");
-  }
-  static FixedWindow from_settings(const DistillSettings& s) {
-    return FixedWindow(s.max_start_epoch, s.min_start_epoch);
   }
   Index min_start_epoch() const { return min_; }
   Index max_start_epoch() const { return max_; }
@@ -50,12 +46,6 @@ class DifficultyAligned {
                   "DifficultyAligned: need 0 <= min_start_epoch < current_max_start_epoch <= max_start_epoch "
                   "and expansion_end > 0 (got "
                       << min_ << ", " << current_ << ", " << max_ << ", " << end_ << ")");
-  }
-  /// Without Sequential Generation (expansion_end_epoch = 0) the window is fixed at
-  /// [min_start_epoch, max_start_epoch), as DATM's configs that turn it off.
-  static DifficultyAligned from_settings(const DistillSettings& s) {
-    if (s.expansion_end_epoch <= 0) return DifficultyAligned(s.min_start_epoch, s.max_start_epoch, s.max_start_epoch, 1);
-    return DifficultyAligned(s.min_start_epoch, s.current_max_start_epoch, s.max_start_epoch, s.expansion_end_epoch);
   }
   Index min_start_epoch() const { return min_; }
   Index max_start_epoch() const { return max_; }

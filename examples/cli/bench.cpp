@@ -1,0 +1,147 @@
+// distill bench: the speed of the library's kernels on generated data; the last line of each
+// is a figure (images_per_second=..., seconds_per_iteration=... peak_rss_mib=...).
+#include <sys/resource.h>
+
+#include <memory>
+#include <utility>
+
+#include "commands.hpp"
+#include "distill/bench/method_workload.hpp"
+#include "distill/bench/tm_workload.hpp"
+#include "progress.hpp"
+
+namespace distill::cli {
+
+namespace {
+
+double peak_rss_mib() {
+  struct rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+/// Runs `iteration(0)` once to warm up workspaces, then iterations 1 … n under a progress bar;
+/// returns the mean seconds per timed iteration and the last iteration's value.
+template <class F>
+std::pair<double, double> time_iterations(const char* label, Index n, F&& iteration) {
+  iteration(0);
+  Progress progress(label, n, "it");
+  Timer timer;
+  double last = 0;
+  for (Index it = 1; it <= n; ++it) {
+    last = double(iteration(it));
+    progress.update(it);
+  }
+  const double seconds = timer.seconds() / double(n);
+  progress.finish();
+  return {seconds, last};
+}
+
+void bench_train(Index batch, Index images) {
+  DISTILL_CHECK(images >= batch, "--images (" << images << ") must be at least --batch (" << batch << ")");
+  ConvNet3<float> net;
+  auto theta = net.init_params(0);
+  Tensor<float> x(net.input_shape(batch)), gz(Shape(batch, 10));
+  Rng rng(1);
+  for (Index i = 0; i < x.size(); ++i) x[i] = float(rng.normal());
+  std::vector<int> labels(batch);
+  for (Index i = 0; i < batch; ++i) labels[i] = int(rng.below(10));
+  CrossEntropy<float> ce;
+  Sgd<float> sgd(0.01f);
+  Vector<float> grad(net.num_params());
+  const Index steps = images / batch;
+  const auto [seconds, loss] = time_iterations("train step", steps, [&](Index) {
+    const auto out = net.forward(theta, x);
+    const float l = ce.forward(out.logits, labels);
+    ce.backward(gz);
+    net.backward(theta.data(), gz, {}, grad.data());
+    sgd.step(theta, grad);
+    return l;
+  });
+  std::printf("network=ConvNet-3 width=128 params=%ld batch=%ld steps=%ld threads=%d loss=%.4f seconds=%.3f\n",
+              long(net.num_params()), long(batch), long(steps), max_threads(), loss, seconds * double(steps));
+  std::printf("images_per_second=%.1f\n", double(batch) / seconds);
+}
+
+/// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
+/// of ConvNet-3 with DSA, on generated images and random expert parameters.
+void bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
+  bench::TmWorkload w(ipc, steps, batch_syn);
+  const Index n = w.images_count();
+  const auto [seconds, loss] = time_iterations("tm iteration", iterations, [&](Index it) {
+    return w.iteration(std::uint64_t(it));
+  });
+  std::printf("network=ConvNet-3 width=128 images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld threads=%d "
+              "loss=%.5f grad_lr=%.4g\n",
+              long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, w.grads.lr);
+  std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+}
+
+/// One distribution-matching iteration (any distribution-matching method of the registry at
+/// its CIFAR-10 preset, every class) on generated data and a generated expert.
+void bench_dm(const std::string& method, Index ipc, Index iterations) {
+  const DistillSettings s = preset_settings(method, "cifar10-ipc" + std::to_string(ipc));
+  builtin_methods().visit(s, [&](auto m) {
+    bench::MethodWorkload<decltype(m)> w(std::move(m), s, ipc);
+    const auto [seconds, loss] = time_iterations("dm iteration", iterations, [&](Index it) { return w.iteration(it); });
+    std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld "
+                "iterations=%ld threads=%d loss=%.5f\n",
+                method.c_str(), long(ipc), long(s.batch_real), long(w.steps_per_iteration()), long(iterations),
+                max_threads(), loss);
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+  });
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Measure the speed of the library's kernels");
+  bench->require_subcommand(1);
+  // The sub-subcommands share one set of values; only the one given runs.
+  struct Args {
+    Index batch = 256, images = 2560, tm_ipc = 1, tm_steps = 50, tm_batch = 10, tm_iterations = 3, dm_ipc = 10,
+          dm_iterations = 5;
+    std::string dm_method = "dm";
+    CommonFlags common;
+  };
+  auto a = std::make_shared<Args>();
+  auto* train = bench->add_subcommand("train", "ConvNet-3 (width 128) training steps (forward, backward, SGD) on "
+                                               "generated 32x32x3 data; the last line is images_per_second=...");
+  train->add_option("--batch", a->batch, "Images per step")->capture_default_str()->check(at_least(1));
+  train->add_option("--images", a->images, "Images to process in the timed steps")->capture_default_str()->check(at_least(1));
+  auto* tm = bench->add_subcommand("tm", "One trajectory-matching iteration (exact unrolled gradient, ConvNet-3, DSA) "
+                                         "on generated data; the last line is seconds_per_iteration=... peak_rss_mib=...");
+  tm->add_option("--ipc", a->tm_ipc, "Images per class (10 classes)")->capture_default_str()->check(at_least(1));
+  tm->add_option("--syn-steps", a->tm_steps, "Unrolled SGD steps N")->capture_default_str()->check(at_least(1));
+  tm->add_option("--batch-syn", a->tm_batch, "Synthetic minibatch per step")->capture_default_str()->check(at_least(1));
+  tm->add_option("--iterations", a->tm_iterations, "Timed iterations (after one warm-up)")
+      ->capture_default_str()
+      ->check(at_least(1));
+  auto* dm = bench->add_subcommand("dm", "One distribution-matching iteration (DM or TGDD at its CIFAR-10 preset) on "
+                                         "generated data; the last line is seconds_per_iteration=... peak_rss_mib=...");
+  std::vector<std::string> dm_methods;
+  for (const std::string& n : builtin_methods().names())
+    if (builtin_methods().info(n).family == MethodFamily::kDistributionMatching) dm_methods.push_back(n);
+  dm->add_option("--method", a->dm_method, "A distribution-matching method")
+      ->check(CLI::IsMember(dm_methods))
+      ->capture_default_str();
+  dm->add_option("--ipc", a->dm_ipc, "Images per class: 1, 10 or 50 (the presets)")->capture_default_str()->check(at_least(1));
+  dm->add_option("--iterations", a->dm_iterations, "Timed iterations (after one warm-up)")
+      ->capture_default_str()
+      ->check(at_least(1));
+  for (CLI::App* sub : {train, tm, dm}) a->common.add(sub, false);
+  train->callback([a] {
+    a->common.apply();
+    bench_train(a->batch, a->images);
+  });
+  tm->callback([a] {
+    a->common.apply();
+    bench_tm(a->tm_ipc, a->tm_steps, a->tm_batch, a->tm_iterations);
+  });
+  dm->callback([a] {
+    a->common.apply();
+    bench_dm(a->dm_method, a->dm_ipc, a->dm_iterations);
+  });
+}
+
+}  // namespace distill::cli
