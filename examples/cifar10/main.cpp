@@ -112,6 +112,7 @@ int quickstart(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  distill::warn_if_narrow_build();
   CLI::App app{"distill quick start: CIFAR-10 into 1 image per class with DATM-CLR"};
   Options o;
   app.add_option("--data", o.data, "CIFAR-10 binary directory")->capture_default_str();

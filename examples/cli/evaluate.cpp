@@ -59,7 +59,7 @@ void run_evaluate(const EvaluateArgs& a) {
       const Dataset<float> subset = random_real_subset(data.train, a.random_ipc, a.seed, std::uint64_t(r));
       EvalConfig one = cfg;
       one.runs = 1;
-      one.seed = a.seed * 7919ull + std::uint64_t(r);
+      one.seed = seeds::evaluation_run(a.seed, std::uint64_t(r));
       one.on_epoch = [&](Index, Index epoch) { progress.update(r * a.epochs + epoch); };
       acc.push_back(evaluate_set(one, subset.images.cview(), Labels<float>{&subset.labels, {}}, data.train.classes,
                                  data.test, &dsa)

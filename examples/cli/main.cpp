@@ -8,9 +8,11 @@
 #include <string>
 
 #include "commands.hpp"
+#include "distill/core/cpu_features.hpp"
 #include "distill/version.hpp"
 
 int main(int argc, char** argv) {
+  distill::warn_if_narrow_build();
   CLI::App app{"distill: dataset distillation on the CPU (" DISTILL_VERSION_STRING ")"};
   app.require_subcommand(1);
   // One line per error, like the errors of the commands themselves.

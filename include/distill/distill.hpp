@@ -22,7 +22,7 @@
 
 #include "distill/augment/dsa.hpp"
 #include "distill/augment/dsa_ops.hpp"
-#include "distill/augment/zca.hpp"
+#include "distill/augment/multi_formation.hpp"
 
 #include "distill/backend/backend.hpp"
 #include "distill/backend/cpu/backend.hpp"
@@ -38,13 +38,16 @@
 #include "distill/nn/init.hpp"
 #include "distill/nn/linear.hpp"
 #include "distill/nn/normalization.hpp"
+#include "distill/nn/normalization_kernels.hpp"
 #include "distill/nn/param_layout.hpp"
 #include "distill/nn/pooling.hpp"
 #include "distill/nn/relu.hpp"
 
 #include "distill/losses/cross_entropy.hpp"
+#include "distill/losses/cross_entropy_kernels.hpp"
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
+#include "distill/losses/sup_con_kernels.hpp"
 
 #include "distill/methods/checkpoint.hpp"
 #include "distill/methods/contrastive_update.hpp"
@@ -52,6 +55,7 @@
 #include "distill/methods/distribution_matching.hpp"
 #include "distill/methods/formations.hpp"
 #include "distill/methods/initialize.hpp"
+#include "distill/methods/inner_loss.hpp"
 #include "distill/methods/method.hpp"
 #include "distill/methods/method_settings.hpp"
 #include "distill/methods/label_policies.hpp"
@@ -78,7 +82,6 @@
 #include "distill/data/file_io.hpp"
 #include "distill/data/idx.hpp"
 #include "distill/data/load_dataset.hpp"
-#include "distill/data/multi_formation.hpp"
 #include "distill/data/png.hpp"
 #include "distill/data/preprocess.hpp"
 #include "distill/data/preprocess_io.hpp"
@@ -87,5 +90,6 @@
 #include "distill/data/subset.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/data/synthetic_set_png.hpp"
+#include "distill/data/zca.hpp"
 
 #endif  // DISTILL_DISTILL_HPP

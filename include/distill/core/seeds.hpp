@@ -32,6 +32,8 @@ constexpr std::uint64_t training_batch(std::uint64_t seed, std::uint64_t epoch, 
 /// Seed of evaluation network r of an evaluation with `seed`.
 constexpr std::uint64_t evaluation_run(std::uint64_t seed, std::uint64_t r) { return seed * 7919ull + r; }
 
+/// Rng stream of a synthetic set's initial images (real picks or noise).
+inline constexpr std::uint64_t kSyntheticInitialisationStream = 0x1A17ull;
 /// Rng stream of the real images that initialise class c of a synthetic set.
 constexpr std::uint64_t class_initialisation_stream(std::uint64_t c) { return 0xC0FFEEull + c; }
 /// Rng stream of trajectory matching's per-iteration draws (expert, start epoch).

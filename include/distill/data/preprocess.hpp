@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "distill/augment/zca.hpp"
+#include "distill/data/zca.hpp"
 #include "distill/core/error.hpp"
 #include "distill/core/parallel.hpp"
 #include "distill/core/tensor.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "distill/data/dataset.hpp"
-#include "distill/train/evaluate.hpp"
+#include "distill/data/sampling.hpp"
 
 namespace distill {
 

@@ -1,21 +1,16 @@
 #ifndef DISTILL_LOSSES_SUP_CON_HPP
 #define DISTILL_LOSSES_SUP_CON_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include <Eigen/Core>
-
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
+#include "distill/losses/sup_con_kernels.hpp"
 
 namespace distill {
-
-/// Which pairs count as positives in a contrastive loss.
-enum class Contrast {
-  kSupCon,  ///< same label, any view, except the anchor itself (Khosla et al. 2020)
-  kNtXent   ///< the other views of the same sample only (SimCLR, Chen et al. 2020)
-};
 
 inline Contrast parse_contrast(const std::string& s) {
   DISTILL_CHECK(s == "supcon" || s == "ntxent", "contrast '" << s << "': expected supcon or ntxent");
@@ -33,10 +28,14 @@ inline Contrast parse_contrast(const std::string& s) {
 ///                     ġe_i = (ġZ_i − ż_i⟨z_i, gZ_i⟩ − z_i(⟨ż_i, gZ_i⟩ + ⟨z_i, ġZ_i⟩))/‖e_i‖
 ///                            − ge_i·⟨z_i, ė_i⟩/‖e_i‖
 /// Embeddings are [N, D, ...] views (D = C·H·W features per row).
-template <class Scalar>
+template <class Scalar, class Backend = cpu::Backend>
 class ContrastiveLoss {
+  using Space = typename Backend::memory_space;
+  using Matrix = Tensor<double, Space>;  // row-major [rows, cols] as Shape(rows, cols)
+
  public:
-  using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+  using View = ConstView<Scalar, Space>;
+  using MutView = MutableView<Scalar, Space>;
 
   explicit ContrastiveLoss(Contrast kind = Contrast::kSupCon, double temperature = 0.1,
                            Index views = 2)
@@ -49,45 +48,51 @@ class ContrastiveLoss {
   Index views() const { return views_; }
 
   /// labels: one per sample (B) or one per row (N = V·B).
-  Scalar forward(ConstView<Scalar> embeddings, const std::vector<int>& labels);
-  Scalar tangent(ConstView<Scalar> embeddings_dot) const;
-  void backward(MutableView<Scalar> g_embeddings) const;
-  void backward_tangent(ConstView<Scalar> embeddings_dot, MutableView<Scalar> g_embeddings_dot) const;
+  Scalar forward(View embeddings, const std::vector<int>& labels);
+  Scalar tangent(View embeddings_dot) const;
+  void backward(MutView g_embeddings) const;
+  void backward_tangent(View embeddings_dot, MutView g_embeddings_dot) const;
 
   /// Anchors with at least one positive in the last forward pass.
   Index anchors() const { return anchors_; }
 
  private:
-  Mat load(ConstView<Scalar> v, const char* what) const {
+  void check(const Shape& s, const char* what) const {
     DISTILL_CHECK(n_ > 0, what << ": call forward first");
-    check_shape(shape_, v.shape(), what);
-    Mat m(n_, d_);
-    for (Index i = 0; i < n_; ++i)
-      for (Index k = 0; k < d_; ++k) m(i, k) = v[i * d_ + k];
-    return m;
+    check_shape(shape_, s, what);
   }
-  Mat tangent_z(const Mat& e_dot) const {
-    Mat zd(n_, d_);
-    for (Index i = 0; i < n_; ++i) {
-      const double proj = z_.row(i).dot(e_dot.row(i));
-      zd.row(i) = (e_dot.row(i) - proj * z_.row(i)) / norm_[i];
-    }
-    return zd;
+  /// ż (and ṙ = ⟨z, ė⟩) into z_dot_, r_dot_; Ṡ into s_dot_.
+  void tangent_similarities(View e_dot) const {
+    z_dot_.resize(Shape(n_, d_));
+    r_dot_.resize(Shape(n_, 1));
+    Backend::for_each(n_, detail::ConTangentRow<Scalar>{d_, z_.data(), norm_.data(), e_dot.data(), z_dot_.data(),
+                                                        r_dot_.data()},
+                      4 * d_);
+    s_dot_.resize(Shape(n_, n_));
+    Backend::gemm(Op::T, Op::N, n_, n_, d_, 1.0 / tau_, z_dot_.data(), d_, z_.data(), d_, 0.0, s_dot_.data(), n_);
+    Backend::gemm(Op::T, Op::N, n_, n_, d_, 1.0 / tau_, z_.data(), d_, z_dot_.data(), d_, 1.0, s_dot_.data(), n_);
   }
-  Mat grad_z() const { return (g_ + g_.transpose()) * z_ / tau_; }
+  /// gZ = (G + Gᵀ)·Z/τ into gz_ (and G + Gᵀ into g_sym_).
+  void gradient_z() const {
+    g_sym_.resize(Shape(n_, n_));
+    Backend::for_each(n_ * n_, detail::ConSymmetrize{n_, 1.0, g_.data(), g_sym_.data()});
+    gz_.resize(Shape(n_, d_));
+    Backend::gemm(Op::N, Op::N, d_, n_, n_, 1.0 / tau_, z_.data(), d_, g_sym_.data(), n_, 0.0, gz_.data(), d_);
+  }
 
   Contrast kind_;
   double tau_;
   Index views_;
   Shape shape_{};
   Index n_ = 0, d_ = 0, anchors_ = 0;
-  Mat z_, softmax_, g_;
-  std::vector<double> norm_;
-  std::vector<char> anchor_;
+  Matrix z_, norm_, s_, softmax_, g_, anchor_, row_loss_;
+  detail::Buffer<int, Space> labels_;
+  mutable Matrix z_dot_, r_dot_, s_dot_, g_dot_, g_sym_, g_dot_sym_, gz_, gz_dot_;
 };
 
-template <class Scalar>
-Scalar ContrastiveLoss<Scalar>::forward(ConstView<Scalar> embeddings, const std::vector<int>& labels) {
+
+template <class Scalar, class Backend>
+Scalar ContrastiveLoss<Scalar, Backend>::forward(View embeddings, const std::vector<int>& labels) {
   shape_ = embeddings.shape();
   n_ = shape_.n;
   d_ = shape_.sample_size();
@@ -99,111 +104,74 @@ Scalar ContrastiveLoss<Scalar>::forward(ConstView<Scalar> embeddings, const std:
   DISTILL_CHECK(kind_ == Contrast::kNtXent || nl == b || nl == n_,
                 "ContrastiveLoss::forward: " << nl << " labels for " << b << " samples in " << views_
                                              << " views");
-  auto label = [&](Index i) { return nl == n_ ? labels[i] : labels[i % b]; };
-  auto positive = [&](Index i, Index j) {
-    if (i == j) return false;
-    return kind_ == Contrast::kNtXent ? (i % b == j % b) : (label(i) == label(j));
-  };
+  z_.resize(Shape(n_, d_));
+  norm_.resize(Shape(n_, 1));
+  Backend::for_each(n_, detail::ConNormalizeRow<Scalar>{d_, embeddings.data(), z_.data(), norm_.data()}, 4 * d_);
+  std::vector<double> norms(static_cast<std::size_t>(n_));
+  Backend::copy_to_host(n_, norm_.data(), norms.data());
+  for (Index i = 0; i < n_; ++i)
+    DISTILL_CHECK(norms[i] > 0, "ContrastiveLoss::forward: embedding row " << i << " is zero");
 
-  z_.resize(n_, d_);
-  norm_.assign(static_cast<std::size_t>(n_), 0.0);
-  for (Index i = 0; i < n_; ++i) {
-    double ss = 0;
-    for (Index k = 0; k < d_; ++k) ss += double(embeddings[i * d_ + k]) * embeddings[i * d_ + k];
-    DISTILL_CHECK(ss > 0, "ContrastiveLoss::forward: embedding row " << i << " is zero");
-    norm_[i] = std::sqrt(ss);
-    for (Index k = 0; k < d_; ++k) z_(i, k) = embeddings[i * d_ + k] / norm_[i];
-  }
-  const Mat s = z_ * z_.transpose() / tau_;
-  softmax_.setZero(n_, n_);
-  g_.setZero(n_, n_);
-  anchor_.assign(static_cast<std::size_t>(n_), 0);
-  anchors_ = 0;
-  std::vector<double> row_loss(static_cast<std::size_t>(n_), 0.0);
-  for (Index i = 0; i < n_; ++i) {
-    double m = -INFINITY;
-    for (Index j = 0; j < n_; ++j)
-      if (j != i) m = std::max(m, s(i, j));
-    double sum = 0;
-    for (Index j = 0; j < n_; ++j)
-      if (j != i) sum += std::exp(s(i, j) - m);
-    const double lse = m + std::log(sum);
-    Index positives = 0;
-    double pos_sum = 0;
-    for (Index j = 0; j < n_; ++j) {
-      if (j == i) continue;
-      softmax_(i, j) = std::exp(s(i, j) - lse);
-      if (positive(i, j)) {
-        ++positives;
-        pos_sum += s(i, j) - lse;
-      }
-    }
-    if (positives == 0) continue;
-    anchor_[i] = 1;
-    ++anchors_;
-    row_loss[i] = -pos_sum / double(positives);
-    for (Index j = 0; j < n_; ++j)
-      if (j != i) g_(i, j) = softmax_(i, j) - (positive(i, j) ? 1.0 / double(positives) : 0.0);
-  }
+  s_.resize(Shape(n_, n_));
+  Backend::gemm(Op::T, Op::N, n_, n_, d_, 1.0 / tau_, z_.data(), d_, z_.data(), d_, 0.0, s_.data(), n_);
+  labels_.reserve(std::max<std::size_t>(1, labels.size()));
+  Backend::copy_from_host(nl, labels.data(), labels_.data());
+  softmax_.resize(Shape(n_, n_));
+  g_.resize(Shape(n_, n_));
+  anchor_.resize(Shape(n_, 1));
+  row_loss_.resize(Shape(n_, 1));
+  Backend::for_each(n_,
+                    detail::ConAnchorRow{n_, b, nl, kind_, labels_.data(), s_.data(), softmax_.data(), g_.data(),
+                                         anchor_.data(), row_loss_.data()},
+                    8 * n_);
+  anchors_ = Index(Backend::sum(n_, detail::ConElement{anchor_.data()}));
   DISTILL_CHECK(anchors_ > 0, "ContrastiveLoss::forward: no anchor has a positive pair (need "
                                   << (kind_ == Contrast::kNtXent ? "two or more views"
                                                                  : "two rows with the same label")
                                   << ")");
-  g_ /= double(anchors_);
-  double loss = 0;
-  for (double l : row_loss) loss += l;
+  Backend::for_each(n_ * n_, detail::ConDivide{double(anchors_), g_.data()});
+  const double loss = Backend::sum(n_, detail::ConElement{row_loss_.data()});
   return static_cast<Scalar>(loss / double(anchors_));
 }
 
-template <class Scalar>
-Scalar ContrastiveLoss<Scalar>::tangent(ConstView<Scalar> embeddings_dot) const {
-  const Mat zd = tangent_z(load(embeddings_dot, "ContrastiveLoss::tangent"));
-  const Mat sd = (zd * z_.transpose() + z_ * zd.transpose()) / tau_;
-  return static_cast<Scalar>((g_.array() * sd.array()).sum());
+template <class Scalar, class Backend>
+Scalar ContrastiveLoss<Scalar, Backend>::tangent(View embeddings_dot) const {
+  check(embeddings_dot.shape(), "ContrastiveLoss::tangent");
+  tangent_similarities(embeddings_dot);
+  return static_cast<Scalar>(Backend::sum(n_ * n_, detail::ConProductTerm{g_.data(), s_dot_.data()}));
 }
 
-template <class Scalar>
-void ContrastiveLoss<Scalar>::backward(MutableView<Scalar> g_embeddings) const {
+template <class Scalar, class Backend>
+void ContrastiveLoss<Scalar, Backend>::backward(MutView g_embeddings) const {
   DISTILL_CHECK(n_ > 0, "ContrastiveLoss::backward: call forward first");
   check_shape(shape_, g_embeddings.shape(), "ContrastiveLoss::backward gradient");
-  const Mat gz = grad_z();
-  for (Index i = 0; i < n_; ++i) {
-    const double proj = z_.row(i).dot(gz.row(i));
-    for (Index k = 0; k < d_; ++k)
-      g_embeddings[i * d_ + k] = static_cast<Scalar>((gz(i, k) - z_(i, k) * proj) / norm_[i]);
-  }
+  gradient_z();
+  Backend::for_each(n_, detail::ConEmbeddingGradientRow<Scalar>{d_, z_.data(), norm_.data(), gz_.data(),
+                                                                g_embeddings.data()},
+                    4 * d_);
 }
 
-template <class Scalar>
-void ContrastiveLoss<Scalar>::backward_tangent(ConstView<Scalar> embeddings_dot,
-                                               MutableView<Scalar> g_embeddings_dot) const {
-  const Mat ed = load(embeddings_dot, "ContrastiveLoss::backward_tangent");
+template <class Scalar, class Backend>
+void ContrastiveLoss<Scalar, Backend>::backward_tangent(View embeddings_dot, MutView g_embeddings_dot) const {
+  check(embeddings_dot.shape(), "ContrastiveLoss::backward_tangent");
   check_shape(shape_, g_embeddings_dot.shape(), "ContrastiveLoss::backward_tangent output");
-  const Mat zd = tangent_z(ed);
-  const Mat sd = (zd * z_.transpose() + z_ * zd.transpose()) / tau_;
-  Mat gd = Mat::Zero(n_, n_);
-  for (Index i = 0; i < n_; ++i) {
-    if (!anchor_[i]) continue;
-    double mean = 0;
-    for (Index j = 0; j < n_; ++j) mean += softmax_(i, j) * sd(i, j);
-    for (Index j = 0; j < n_; ++j)
-      if (j != i) gd(i, j) = softmax_(i, j) * (sd(i, j) - mean);
-  }
-  gd /= double(anchors_);
-  const Mat gz = grad_z();
-  const Mat gzd = ((gd + gd.transpose()) * z_ + (g_ + g_.transpose()) * zd) / tau_;
-  for (Index i = 0; i < n_; ++i) {
-    const double r = norm_[i];
-    const double z_gz = z_.row(i).dot(gz.row(i));
-    const double zd_gz = zd.row(i).dot(gz.row(i));
-    const double z_gzd = z_.row(i).dot(gzd.row(i));
-    const double r_dot = z_.row(i).dot(ed.row(i));
-    for (Index k = 0; k < d_; ++k) {
-      const double ge = (gz(i, k) - z_(i, k) * z_gz) / r;
-      g_embeddings_dot[i * d_ + k] = static_cast<Scalar>(
-          (gzd(i, k) - zd(i, k) * z_gz - z_(i, k) * (zd_gz + z_gzd)) / r - ge * r_dot / r);
-    }
-  }
+  tangent_similarities(embeddings_dot);
+  g_dot_.resize(Shape(n_, n_));
+  Backend::for_each(n_,
+                    detail::ConGradientTangentRow{n_, 1.0 / double(anchors_), anchor_.data(), softmax_.data(),
+                                                  s_dot_.data(), g_dot_.data()},
+                    4 * n_);
+  gradient_z();
+  g_dot_sym_.resize(Shape(n_, n_));
+  Backend::for_each(n_ * n_, detail::ConSymmetrize{n_, 1.0, g_dot_.data(), g_dot_sym_.data()});
+  gz_dot_.resize(Shape(n_, d_));
+  Backend::gemm(Op::N, Op::N, d_, n_, n_, 1.0 / tau_, z_.data(), d_, g_dot_sym_.data(), n_, 0.0, gz_dot_.data(), d_);
+  Backend::gemm(Op::N, Op::N, d_, n_, n_, 1.0 / tau_, z_dot_.data(), d_, g_sym_.data(), n_, 1.0, gz_dot_.data(), d_);
+  Backend::for_each(n_,
+                    detail::ConEmbeddingGradientTangentRow<Scalar>{d_, z_.data(), z_dot_.data(), norm_.data(),
+                                                                   r_dot_.data(), gz_.data(), gz_dot_.data(),
+                                                                   g_embeddings_dot.data()},
+                    6 * d_);
 }
 
 }  // namespace distill

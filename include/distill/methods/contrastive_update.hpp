@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/losses/sup_con.hpp"
 
@@ -57,7 +58,7 @@ class ContrastiveUpdate {
     for (Index v = 0; v < views; ++v) {
       MutableView<Scalar> out = x.view().samples(v * n, n);
       if (augment)
-        augment->forward(augment->draw(n, s.c, s.h, s.w, seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull), images, out);
+        augment->forward(augment->draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), images, out);
       else
         std::copy(images.data(), images.data() + images.size(), out.data());
     }
@@ -85,7 +86,7 @@ class ContrastiveUpdate {
       const ConstView<Scalar> gv = gx.cview().samples(v * n, n);
       if (augment) {
         g_view.resize(s);
-        augment->backward(augment->draw(n, s.c, s.h, s.w, seed + std::uint64_t(v) * 0x9E3779B97F4A7C15ull), gv,
+        augment->backward(augment->draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), gv,
                           g_view.view());
         grad_images.vec() += g_view.vec();
       } else {

@@ -5,7 +5,7 @@
 
 #include "distill/core/timer.hpp"
 #include "distill/data/file_io.hpp"
-#include "distill/data/multi_formation.hpp"
+#include "distill/augment/multi_formation.hpp"
 #include "distill/methods/distiller.hpp"
 #include "distill/train/sgd.hpp"
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distill/core/seeds.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/methods/formations.hpp"
@@ -153,7 +154,7 @@ class DistributionMatching {
     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet& syn,
                             SyntheticGradients<float>& grads) {
       if (step == 0) {
-        Rng rng(seed, 0xD15C0000ull + std::uint64_t(iteration));
+        Rng rng(seed, seeds::distribution_matching_stream(std::uint64_t(iteration)));
         stage_ = sampler_.sample(iteration, rng, net_, experts_);
         net_.set_training(true);
       }
@@ -173,7 +174,8 @@ class DistributionMatching {
         const auto& mine = class_index_[c];
         if (mine.empty()) continue;
         // The class's draws: real batch and augmentation, from (seed, iteration, class).
-        Rng rng(seed ^ 0x5EA1BA7C4ull, std::uint64_t(iteration) * 4096 + std::uint64_t(c));
+        Rng rng(seeds::distribution_matching_batch_seed(seed),
+                seeds::distribution_matching_batch_stream(std::uint64_t(iteration), std::uint64_t(c)));
         const auto& pool = by_class_[c];
         const Index nr = std::min<Index>(m_.config_.batch_real, Index(pool.size()));
         real_idx_.resize(static_cast<std::size_t>(nr));

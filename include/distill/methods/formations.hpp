@@ -5,7 +5,7 @@
 #include <string>
 
 #include "distill/core/tensor.hpp"
-#include "distill/data/multi_formation.hpp"
+#include "distill/augment/multi_formation.hpp"
 #include "distill/data/synthetic_set.hpp"
 
 namespace distill {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "distill/core/seeds.hpp"
 #include "distill/core/rng.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/train/evaluate.hpp"
@@ -65,7 +66,7 @@ std::vector<Index> select_correctly_classified(Net& net, const std::vector<Vecto
     const Index size = Index(pool.size());
     DISTILL_CHECK(size >= per_class, "class " << c << " has " << size << " images, fewer than the " << per_class
                                               << " requested per class");
-    const auto order = random_permutation(size, seed, 0xC0FFEEull + std::uint64_t(c));
+    const auto order = random_permutation(size, seed, seeds::class_initialisation_stream(std::uint64_t(c)));
     std::vector<char> taken(static_cast<std::size_t>(size), 0);
     Index count = 0;
     for (std::size_t e = 0; e < final_params.size() && count < per_class; ++e) {
@@ -140,11 +141,11 @@ void initialize_images(ImageInit init, Net& net, const std::vector<Vector<float>
   for (Index i = 0; i < n; ++i) labels[i] = int(i / per_class);
   if (init == ImageInit::kNoise) {
     images.resize(Shape(n, train.channels(), train.height(), train.width()));
-    Rng rng(seed, 0x1A17ull);
+    Rng rng(seed, seeds::kSyntheticInitialisationStream);
     for (Index i = 0; i < images.size(); ++i) images[i] = float(rng.normal());
     return;
   }
-  const auto idx = init == ImageInit::kReal ? random_per_class(train, per_class, seed, 0x1A17ull)
+  const auto idx = init == ImageInit::kReal ? random_per_class(train, per_class, seed, seeds::kSyntheticInitialisationStream)
                                             : select_correctly_classified(net, final_params, train, per_class, seed, filled);
   gather_samples(train.images.cview(), idx, 0, n, images);
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distill/core/seeds.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/methods/contrastive_update.hpp"
@@ -107,7 +108,7 @@ class TrajectoryMatching {
 
     IterationReport iterate(Index iteration, Index /*step*/, std::uint64_t seed, const SyntheticSet& syn,
                             SyntheticGradients<float>& grads) {
-      Rng rng(seed, 0x7A3C0000ull + std::uint64_t(iteration));
+      Rng rng(seed, seeds::trajectory_matching_stream(std::uint64_t(iteration)));
       const Index expert = Index(rng.below(std::uint64_t(experts_.size())));
       const Index start = m_.window_.sample(iteration, rng);
       const auto& traj = experts_.checkpoints[expert];

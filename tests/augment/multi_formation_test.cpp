@@ -1,13 +1,13 @@
 #include <catch2/catch.hpp>
 
-#include "distill/data/multi_formation.hpp"
+#include "distill/augment/multi_formation.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace distill;
 using test::Vec;
 
 TEST_CASE("decode_formation: PyTorch's bilinear up-sampling (align_corners=False) of each tile",
-          "[data][multi_formation]") {
+          "[augment][multi_formation]") {
   // One 1-channel 4x4 stored image, factor 2: four 2x2 tiles, each up-sampled to 4x4.
   Tensor<double> stored(Shape(1, 1, 4, 4));
   for (Index i = 0; i < 16; ++i) stored[i] = double(i);
@@ -35,7 +35,7 @@ TEST_CASE("decode_formation: PyTorch's bilinear up-sampling (align_corners=False
   for (Index i = 0; i < 16; ++i) CHECK(same[i] == stored[i]);
 }
 
-TEST_CASE("decode_formation_vjp against central differences in double", "[data][multi_formation]") {
+TEST_CASE("decode_formation_vjp against central differences in double", "[augment][multi_formation]") {
   for (Index factor : {2, 3, 4}) {
     const Shape s(2, 3, 12, 12);
     Tensor<double> x(s), gx(s), y(decoded_shape(s, factor)), g(decoded_shape(s, factor));
@@ -54,7 +54,7 @@ TEST_CASE("decode_formation_vjp against central differences in double", "[data][
   }
 }
 
-TEST_CASE("encode_mosaic then decode gives back constant images exactly", "[data][multi_formation]") {
+TEST_CASE("encode_mosaic then decode gives back constant images exactly", "[augment][multi_formation]") {
   // Each tile reads only its own pixels, so a mosaic of constant images decodes to them.
   const Index f = 2;
   Tensor<float> full(Shape(8, 3, 8, 8));
@@ -67,7 +67,7 @@ TEST_CASE("encode_mosaic then decode gives back constant images exactly", "[data
 }
 
 TEST_CASE("decoded_set repeats hard and soft labels per tile; bad factors are named",
-          "[data][multi_formation]") {
+          "[augment][multi_formation]") {
   SyntheticSet set;
   set.classes = 3;
   set.images.resize(Shape(3, 1, 4, 4));

@@ -1,5 +1,5 @@
-#ifndef DISTILL_AUGMENT_ZCA_HPP
-#define DISTILL_AUGMENT_ZCA_HPP
+#ifndef DISTILL_DATA_ZCA_HPP
+#define DISTILL_DATA_ZCA_HPP
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -239,4 +239,4 @@ void ZcaWhitening<Scalar>::invert(MutableView<Scalar> images) const {
 
 }  // namespace distill
 
-#endif  // DISTILL_AUGMENT_ZCA_HPP
+#endif  // DISTILL_DATA_ZCA_HPP

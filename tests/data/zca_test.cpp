@@ -1,4 +1,4 @@
-#include "distill/augment/zca.hpp"
+#include "distill/data/zca.hpp"
 
 #include <Eigen/Eigenvalues>
 #include <catch2/catch.hpp>
@@ -58,7 +58,7 @@ double relative_error(const Tensor<Scalar>& actual, const Tensor<Scalar>& expect
 
 }  // namespace
 
-TEST_CASE("ZcaWhitening: with eps 0 the fitted data comes out white", "[augment][zca][cpu]") {
+TEST_CASE("ZcaWhitening: with eps 0 the fitted data comes out white", "[data][zca][cpu]") {
   // N = 2000 spans two fit chunks (1024 samples each), the second one partial.
   Tensor<double> x = correlated_images<double>(Shape(2000, 3, 2, 2), 1);
   ZcaWhitening<double> zca(x.cview(), 0.0);
@@ -72,7 +72,7 @@ TEST_CASE("ZcaWhitening: with eps 0 the fitted data comes out white", "[augment]
 }
 
 TEST_CASE("ZcaWhitening: with eps > 0 the covariance is U·diag(S/(S+eps))·Uᵀ",
-          "[augment][zca][cpu]") {
+          "[data][zca][cpu]") {
   const double eps = 0.1;
   Tensor<double> x = correlated_images<double>(Shape(2000, 3, 2, 2), 2);
   const MatrixD rows = as_rows(x);
@@ -96,7 +96,7 @@ TEST_CASE("ZcaWhitening: with eps > 0 the covariance is U·diag(S/(S+eps))·Uᵀ
   CHECK(max_abs(covariance(as_rows(x)) - u * ratio.asDiagonal() * u.transpose()) < 1e-10);
 }
 
-TEST_CASE("ZcaWhitening: transform is symmetric and invert undoes apply", "[augment][zca][cpu]") {
+TEST_CASE("ZcaWhitening: transform is symmetric and invert undoes apply", "[data][zca][cpu]") {
   Tensor<double> x = correlated_images<double>(Shape(300, 3, 2, 2), 3);
   const Tensor<double> original = x;
   ZcaWhitening<double> zca(x.cview());
@@ -120,7 +120,7 @@ TEST_CASE("ZcaWhitening: transform is symmetric and invert undoes apply", "[augm
   CHECK_THAT(relative_error(more, more_original), WithinAbs(0.0, 1e-13));
 }
 
-TEST_CASE("ZcaWhitening: float images round-trip and match the double fit", "[augment][zca][cpu]") {
+TEST_CASE("ZcaWhitening: float images round-trip and match the double fit", "[data][zca][cpu]") {
   Tensor<float> x = correlated_images<float>(Shape(1500, 3, 2, 2), 5);
   Tensor<double> xd(x.shape());
   for (Index i = 0; i < x.size(); ++i) xd[i] = double(x[i]);
@@ -135,7 +135,7 @@ TEST_CASE("ZcaWhitening: float images round-trip and match the double fit", "[au
 }
 
 TEST_CASE("ZcaWhitening: images are flattened in C, H, W order with rows times T",
-          "[augment][zca][cpu]") {
+          "[data][zca][cpu]") {
   // [1, 3, 2, 2]; T moves pixel (c=0, h=1, w=0) to (c=2, h=0, w=1) and (c=1, h=1, w=1) to
   // (c=0, h=0, w=0), scaled. Row convention: y_j = Σ_i (x_i − μ_i)·T(i, j).
   const Shape shape(1, 3, 2, 2);
@@ -157,7 +157,7 @@ TEST_CASE("ZcaWhitening: images are flattened in C, H, W order with rows times T
 }
 
 TEST_CASE("ZcaWhitening: blocked, chunked covariance matches a direct computation",
-          "[augment][zca][cpu]") {
+          "[data][zca][cpu]") {
   // D = 300 gives three column blocks of 128 (the middle one unpaired); N = 2500 three chunks.
   Tensor<double> x = correlated_images<double>(Shape(2500, 3, 10, 10), 6);
   const MatrixD rows = as_rows(x);
@@ -170,7 +170,7 @@ TEST_CASE("ZcaWhitening: blocked, chunked covariance matches a direct computatio
   CHECK(max_abs(zca.eigenvalues() - es.eigenvalues()) < 1e-10 * es.eigenvalues().maxCoeff());
 }
 
-TEST_CASE("ZcaWhitening: from_parameters reproduces a fitted transform", "[augment][zca][cpu]") {
+TEST_CASE("ZcaWhitening: from_parameters reproduces a fitted transform", "[data][zca][cpu]") {
   Tensor<double> x = correlated_images<double>(Shape(400, 3, 2, 2), 7);
   const ZcaWhitening<double> fitted(x.cview(), 0.1);
   const auto stored = ZcaWhitening<double>::from_parameters(fitted.mean(), fitted.transform(),
@@ -194,7 +194,7 @@ TEST_CASE("ZcaWhitening: from_parameters reproduces a fitted transform", "[augme
       Catch::Contains("transform is 3x3") && Catch::Contains("12 values"));
 }
 
-TEST_CASE("ZcaWhitening: errors name the problem", "[augment][zca][cpu]") {
+TEST_CASE("ZcaWhitening: errors name the problem", "[data][zca][cpu]") {
   ZcaWhitening<float> unfitted;
   Tensor<float> x(Shape(4, 3, 2, 2));
   CHECK_FALSE(unfitted.fitted());

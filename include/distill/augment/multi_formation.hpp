@@ -1,5 +1,5 @@
-#ifndef DISTILL_DATA_MULTI_FORMATION_HPP
-#define DISTILL_DATA_MULTI_FORMATION_HPP
+#ifndef DISTILL_AUGMENT_MULTI_FORMATION_HPP
+#define DISTILL_AUGMENT_MULTI_FORMATION_HPP
 
 #include <algorithm>
 #include <cmath>
@@ -179,4 +179,4 @@ inline SyntheticSet decoded_set(const SyntheticSet& set) {
 
 }  // namespace distill
 
-#endif  // DISTILL_DATA_MULTI_FORMATION_HPP
+#endif  // DISTILL_AUGMENT_MULTI_FORMATION_HPP
