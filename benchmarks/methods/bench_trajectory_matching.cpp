@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/gemm_rate.hpp"
-#include "common/tm_workload.hpp"
+#include "distill/bench/tm_workload.hpp"
 #include "distill/distill.hpp"
 
 namespace {
