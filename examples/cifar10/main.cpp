@@ -49,7 +49,7 @@ int quickstart(const Options& o) {
     std::printf("[2/4] training %ld experts for %ld epochs on %ld images\n", long(o.experts), long(o.expert_epochs),
                 long(n));
     std::fflush(stdout);
-    train_experts(cfg, subset, zca, experts_dir, &dsa, [](const ExpertEpoch& e) {
+    train_experts(cfg, subset, zca, experts_dir, dsa, [](const ExpertEpoch& e) {
       std::printf("      expert %ld epoch %ld: test accuracy %.1f%% (%.0f s)\n", long(e.expert), long(e.epoch),
                   100 * e.test_accuracy, e.seconds);
       std::fflush(stdout);
@@ -84,7 +84,7 @@ int quickstart(const Options& o) {
   opt.on_evaluation = [](const EvaluationRecord&) {
     std::printf("[4/4] evaluated: 5 fresh ConvNets trained on the 10 images for 1000 epochs\n");
   };
-  Distiller<DATM_CLR, ConvNet3<float>> distiller(from_settings<DATM_CLR>(s), s, net, data, experts, &dsa, opt);
+  Distiller<DATM_CLR, ConvNet3<float>> distiller(from_settings<DATM_CLR>(s), s, net, data, experts, dsa, opt);
   const DistillResult result = distiller.run();
 
   const std::string png = o.out + "/datm-clr/synthetic.png";

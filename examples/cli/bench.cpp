@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "distill/bench/method_workload.hpp"
 #include "distill/bench/tm_workload.hpp"
+#include "bench_train.hpp"
 #include "progress.hpp"
 
 namespace distill::cli {
@@ -20,47 +21,19 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-/// Runs `iteration(0)` once to warm up workspaces, then iterations 1 … n under a progress bar;
-/// returns the mean seconds per timed iteration and the last iteration's value.
-template <class F>
-std::pair<double, double> time_iterations(const char* label, Index n, F&& iteration) {
-  iteration(0);
-  Progress progress(label, n, "it");
-  Timer timer;
-  double last = 0;
-  for (Index it = 1; it <= n; ++it) {
-    last = double(iteration(it));
-    progress.update(it);
-  }
-  const double seconds = timer.seconds() / double(n);
-  progress.finish();
-  return {seconds, last};
-}
 
-void bench_train(Index batch, Index images) {
+void bench_train(Index batch, Index images, const std::string& device) {
   DISTILL_CHECK(images >= batch, "--images (" << images << ") must be at least --batch (" << batch << ")");
-  ConvNet3<float> net;
-  auto theta = net.init_params(0);
-  Tensor<float> x(net.input_shape(batch)), gz(Shape(batch, 10));
-  Rng rng(1);
-  for (Index i = 0; i < x.size(); ++i) x[i] = float(rng.normal());
-  std::vector<int> labels(batch);
-  for (Index i = 0; i < batch; ++i) labels[i] = int(rng.below(10));
-  CrossEntropy<float> ce;
-  Sgd<float> sgd(0.01f);
-  Vector<float> grad(net.num_params());
   const Index steps = images / batch;
-  const auto [seconds, loss] = time_iterations("train step", steps, [&](Index) {
-    const auto out = net.forward(theta, x);
-    const float l = ce.forward(out.logits, labels);
-    ce.backward(gz);
-    net.backward(theta.data(), gz, {}, grad.data());
-    sgd.step(theta, grad);
-    return l;
-  });
-  std::printf("network=ConvNet-3 width=128 params=%ld batch=%ld steps=%ld threads=%d loss=%.4f seconds=%.3f\n",
-              long(net.num_params()), long(batch), long(steps), max_threads(), loss, seconds * double(steps));
-  std::printf("images_per_second=%.1f\n", double(batch) / seconds);
+  TrainFigures f;
+  if (device == "cuda") {
+    f = train_figures_cuda(batch, steps);
+  } else {
+    f = train_figures<cpu::Backend>(batch, steps);
+  }
+  std::printf("network=ConvNet-3 width=128 params=%ld batch=%ld steps=%ld device=%s threads=%d loss=%.4f seconds=%.3f\n",
+              long(f.params), long(batch), long(steps), f.device.c_str(), max_threads(), f.loss, f.seconds * double(steps));
+  std::printf("images_per_second=%.1f\n", double(batch) / f.seconds);
 }
 
 /// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
@@ -99,6 +72,7 @@ void add_bench(CLI::App& app) {
   bench->require_subcommand(1);
   // The sub-subcommands share one set of values; only the one given runs.
   struct Args {
+    std::string device = "cpu";
     Index batch = 256, images = 2560, tm_ipc = 1, tm_steps = 50, tm_batch = 10, tm_iterations = 3, dm_ipc = 10,
           dm_iterations = 5;
     std::string dm_method = "dm";
@@ -109,6 +83,9 @@ void add_bench(CLI::App& app) {
                                                "generated 32x32x3 data; the last line is images_per_second=...");
   train->add_option("--batch", a->batch, "Images per step")->capture_default_str()->check(at_least(1));
   train->add_option("--images", a->images, "Images to process in the timed steps")->capture_default_str()->check(at_least(1));
+  train->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   auto* tm = bench->add_subcommand("tm", "One trajectory-matching iteration (exact unrolled gradient, ConvNet-3, DSA) "
                                          "on generated data; the last line is seconds_per_iteration=... peak_rss_mib=...");
   tm->add_option("--ipc", a->tm_ipc, "Images per class (10 classes)")->capture_default_str()->check(at_least(1));
@@ -132,7 +109,7 @@ void add_bench(CLI::App& app) {
   for (CLI::App* sub : {train, tm, dm}) a->common.add(sub, false);
   train->callback([a] {
     a->common.apply();
-    bench_train(a->batch, a->images);
+    bench_train(a->batch, a->images, a->device);
   });
   tm->callback([a] {
     a->common.apply();

@@ -22,7 +22,7 @@ void add_presets(CLI::App& app);
 void add_bench(CLI::App& app);
 
 inline const std::vector<std::string>& dataset_kinds() {
-  static const std::vector<std::string> kinds = {"cifar10", "cifar100", "idx"};
+  static const std::vector<std::string> kinds = {"cifar10", "cifar100", "idx", "folder"};
   return kinds;
 }
 

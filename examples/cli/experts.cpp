@@ -11,7 +11,7 @@ namespace {
 
 struct ExpertsArgs {
   std::string data, dataset = "cifar10", out;
-  Index experts = 1, epochs = 50, limit = 0, width = 128, depth = 3;
+  Index experts = 1, epochs = 50, limit = 0, width = 128, depth = 0, image_size = 0;
   bool zca = false;
   std::uint64_t seed = 0;
   CommonFlags common;
@@ -20,23 +20,24 @@ struct ExpertsArgs {
 void run_experts(const ExpertsArgs& a) {
   a.common.apply();
   create_directories(a.out);
-  auto data = load_data(a.dataset, a.data);
+  const std::string kind = dataset_kind(a.dataset, a.image_size);
+  auto data = load_data(kind, a.data);
   keep_first(data.train, a.limit);
-  const auto pre = preprocess(data, a.zca, a.dataset);
+  const auto pre = preprocess(data, a.zca, kind);
   ExpertConfig cfg;
   cfg.experts = a.experts;
   cfg.epochs = a.epochs;
   cfg.seed = a.seed;
-  cfg.dataset = a.dataset;
+  cfg.dataset = kind;
   ArchSpec arch;
-  arch.depth = a.depth;
+  arch.depth = a.depth > 0 ? a.depth : conv_net_depth_for(data.train.height(), data.train.width());
   arch.width = a.width;
   cfg.arch = arch.name();
   MetricsLog log(a.common.metrics.empty() ? a.out + "/metrics.jsonl" : a.common.metrics);
   Dsa<float> dsa;
   Progress progress("experts", a.experts * a.epochs, "epochs");
   Index done = 0;
-  train_experts(cfg, data, pre, a.out, &dsa, [&](const ExpertEpoch& e) {
+  train_experts(cfg, data, pre, a.out, dsa, [&](const ExpertEpoch& e) {
     progress.finish();
     std::printf("expert %ld epoch %ld/%ld loss %.4f train_acc %.2f%% test_acc %.2f%% (%.1f s)\n", long(e.expert),
                 long(e.epoch), long(e.epochs), e.loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.seconds);
@@ -66,7 +67,10 @@ void add_experts(CLI::App& app) {
       ->check(at_least(0));
   cmd->add_flag("--zca", a->zca, "ZCA-whiten the data (eps 0.1, fitted on the training set)");
   cmd->add_option("--width", a->width, "ConvNet width")->capture_default_str()->check(at_least(1));
-  cmd->add_option("--depth", a->depth, "ConvNet depth")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--depth", a->depth, "ConvNet depth (default: 3 for 32x32 images, 4 for 64x64, 5 for 128x128)")
+      ->check(at_least(1));
+  cmd->add_option("--image-size", a->image_size, "With --dataset folder: resize every image to N x N on load")
+      ->check(at_least(1));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   a->common.add(cmd);
   cmd->callback([a] { run_experts(*a); });

@@ -23,7 +23,7 @@ struct FieldFlag {
 struct RunArgs {
   std::string method, experts, data, dataset = "cifar10", out, preset, config;
   std::vector<std::string> set;
-  Index ipc = 1;
+  Index ipc = 1, image_size = 0;
   bool resume = false, print_settings = false;
   std::vector<FieldFlag> flags = {
       {"--iterations", "iterations", "Outer iterations (default: the preset's)", 0},
@@ -99,7 +99,8 @@ void run_distill(const RunArgs& a) {
   DISTILL_CHECK(!a.resume || regular_file_exists(checkpoint_file(a.out)),
                 "run: --resume: " << checkpoint_file(a.out) << " does not exist, there is no run to resume");
   // The experts' data set picks the preset.
-  const std::string dataset = a.experts.empty() ? a.dataset : experts_dataset(a.experts, a.dataset);
+  const std::string dataset =
+      a.experts.empty() ? dataset_kind(a.dataset, a.image_size) : experts_dataset(a.experts, a.dataset);
   const ResolvedSettings resolved = settings_for(a, dataset);
   const DistillSettings& s = resolved.settings;
   if (!resolved.published) std::fprintf(stderr, "settings: %s: %s\n", resolved.origin.c_str(), to_json(s).dump().c_str());
@@ -124,7 +125,7 @@ void run_distill(const RunArgs& a) {
   Progress progress("distill", s.iterations, "it");
   const Dsa<float> dsa(dsa_config(s));
   const DistillResult r = run_method(builtin_methods(), s, net, data, experts,
-                                     dsa.config().ops.empty() ? nullptr : &dsa, progress_options(a, progress));
+                                     dsa, progress_options(a, progress));
   write_summary(a, s, experts, r, wall.seconds());
   if (!r.final_evaluation.accuracies.empty())
     std::printf("accuracy_mean=%.2f accuracy_std=%.2f\n", 100 * r.final_evaluation.mean, 100 * r.final_evaluation.std);
@@ -146,6 +147,8 @@ void add_run(CLI::App& app) {
   cmd->add_option("--dataset", a->dataset, "Dataset format when no experts are given (dm)")
       ->check(CLI::IsMember(dataset_kinds()))
       ->capture_default_str();
+  cmd->add_option("--image-size", a->image_size, "With --dataset folder and no experts: resize images to N x N")
+      ->check(at_least(1));
   cmd->add_option("--data", a->data, "Dataset directory")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--out", a->out, "Output directory (created with its parents)")->required();
   cmd->add_option("--preset", a->preset, "Published setting, e.g. cifar10-ipc10 (default: <dataset>-ipc<K> where "

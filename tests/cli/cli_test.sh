@@ -129,7 +129,34 @@ python3 "$here/make_tiny_idx.py" "$work/idx"
 grep -q "settings: no published preset 'idx-ipc1' for dm: took the dm preset cifar10-ipc1" "$work/idx.err"
 tail -n 1 "$work/idx.txt" | grep -Eq '^accuracy_mean=[0-9.]+ accuracy_std=[0-9.]+$'
 
+# A folder of images (ImageFolder layout, 20x20 resized to 16x16 on load): experts, TGDD on them
+# and the cross-architecture table of the result.
+mkdir "$work/folder"
+python3 "$here/make_tiny_folder.py" "$work/folder"
+"$distill" experts --dataset folder --image-size 16 --data "$work/folder" --out "$work/folder_experts" --experts 1 \
+  --epochs 3 --width 16 > "$work/folder_experts.txt" 2> "$work/folder_experts.err"
+grep -q "loaded folder:16: 48 training and 20 test images of 3x16x16, 4 classes" "$work/folder_experts.err"
+"$distill" run --method tgdd --ipc 2 --experts "$work/folder_experts" --data "$work/folder" --out "$work/folder_tgdd" \
+  --iterations 2 --set batch_real=8 --set stage_region=2 --eval-every 0 --final-eval-runs 1 --eval-epochs 5 \
+  > "$work/folder_tgdd.txt" 2> /dev/null
+test -f "$work/folder_tgdd/synthetic.safetensors"
+"$distill" evaluate --data "$work/folder" --synthetic "$work/folder_tgdd/synthetic.safetensors" --runs 2 --epochs 5 \
+  --arch ConvNetW16,ConvNetW16BN,ConvNetW16MP > "$work/folder_eval.txt" 2> /dev/null
+grep -Eq '^ConvNetW16BN +[0-9.]+ \+- +[0-9.]+  [0-9.]+ [0-9.]+$' "$work/folder_eval.txt"
+test "$(grep -c '^arch=ConvNetW16[A-Z]* accuracy_mean=' "$work/folder_eval.txt")" -eq 3
+if "$distill" evaluate --data "$work/folder" --random-ipc 1 --arch ConvNet,,ConvNetBN > /dev/null 2> "$work/err.txt"; then exit 1; fi
+grep -q "empty architecture name" "$work/err.txt"
+if "$distill" experts --data "$work/data" --image-size 16 --out "$work/x" 2> "$work/err.txt"; then exit 1; fi
+grep -q "only folders of images are resized" "$work/err.txt"
+
 # Errors: one line, non-zero exit.
+# --device cuda needs the CUDA plugin and a GPU; where either is missing it says which, in one line.
+if "$distill" bench train --device cuda --batch 2 --images 2 > /dev/null 2> "$work/err.txt"; then
+  echo "cli: bench train --device cuda ran (a GPU is present)"
+else
+  test "$(grep -c . "$work/err.txt")" -eq 1
+  grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
+fi
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1
 grep -q "data_batch_1.bin: missing file" "$work/err.txt"

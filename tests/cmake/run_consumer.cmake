@@ -31,7 +31,7 @@ string(SUBSTRING "${rest}" 0 ${stop} example)
 file(WRITE ${WORK_DIR}/readme_example.cpp "${example}")
 
 set(common -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release -DCONSUMER_SOURCE=${WORK_DIR}/readme_example.cpp)
-if(MODE STREQUAL "find_package")
+if(MODE STREQUAL "find_package" OR MODE STREQUAL "find_package_cuda")
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/distill-build -G ${GENERATOR}
       -DDISTILL_BUILD_TESTS=OFF -DDISTILL_BUILD_EXAMPLES=OFF -DDISTILL_BUILD_BENCHMARKS=OFF
       -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
@@ -42,7 +42,13 @@ if(MODE STREQUAL "find_package")
       message(FATAL_ERROR "install did not produce ${f}")
     endif()
   endforeach()
-  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/cmake/consumer -B ${WORK_DIR}/build ${common}
+  set(consumer consumer)
+  if(MODE STREQUAL "find_package_cuda")
+    # The CUDA component: a .cu program that links distill::cuda (it runs on a GPU if there is one).
+    set(consumer consumer_cuda)
+    list(APPEND common -DCMAKE_CUDA_ARCHITECTURES=90)
+  endif()
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/cmake/${consumer} -B ${WORK_DIR}/build ${common}
       -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 elseif(MODE STREQUAL "add_subdirectory")
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/cmake/consumer -B ${WORK_DIR}/build ${common}

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "distill/data/load_dataset.hpp"
+#include "distill/data/png.hpp"  // stb_image_write, to make the images
 #include "data/temp_dir.hpp"
 
 using namespace distill;
@@ -21,4 +22,19 @@ TEST_CASE("load_dataset dispatches on the kind", "[data][load_dataset]") {
   CHECK_THAT(d.train.images[0], Catch::Matchers::WithinAbs(7.0 / 255.0, 1e-7));
   CHECK_THROWS_WITH(load_dataset<float>("svhn", dir.path()), Catch::Contains("unknown dataset 'svhn'"));
   CHECK_THROWS_WITH(load_dataset<float>("cifar100", dir.path()), Catch::Contains("train.bin"));
+}
+
+TEST_CASE("load_dataset reads folders of images, resized when the kind says so", "[data][load_dataset]") {
+  test::TempDir dir;
+  for (const char* split : {"train", "test"}) {
+    std::filesystem::create_directories(dir.file(std::string(split) + "/a"));
+    const std::vector<unsigned char> px(5 * 7 * 3, 200);
+    REQUIRE(stbi_write_png(dir.file(std::string(split) + "/a/1.png").c_str(), 5, 7, 3, px.data(), 15));
+  }
+  CHECK(load_dataset<float>("folder", dir.path()).train.images.shape() == Shape(1, 3, 7, 5));
+  CHECK(load_dataset<float>("folder:4", dir.path()).test.images.shape() == Shape(1, 3, 4, 4));
+  CHECK_THROWS_WITH(load_dataset<float>("folder:x", dir.path()), Catch::Contains("folder:<size>"));
+  CHECK(dataset_kind("folder", 64) == "folder:64");
+  CHECK(dataset_kind("cifar10", 0) == "cifar10");
+  CHECK_THROWS_WITH(dataset_kind("cifar10", 64), Catch::Contains("only folders of images are resized"));
 }

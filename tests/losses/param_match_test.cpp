@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/losses/param_match.hpp"
 #include "support/gradcheck.hpp"
 
@@ -28,4 +29,17 @@ TEST_CASE("normalized_param_distance: value and gradient", "[losses][param_match
   CHECK(normalized_param_distance<double>(b, b, c) == 0.0);
   CHECK_THROWS_WITH(normalized_param_distance<double>(a, b, b), Catch::Contains("denominator"));
   CHECK_THROWS_WITH(normalized_param_distance<double>(a.head(3), b, c), Catch::Contains("sizes differ"));
+}
+
+TEST_CASE("normalized_param_distance through a backend equals the Eigen form", "[losses][param_match]") {
+  const Index n = 1000;
+  const auto a = test::random_vec(n, 4), b = test::random_vec(n, 5), c = test::random_vec(n, 6);
+  const Eigen::Map<const Vector<double>> ma(a.data(), n), mb(b.data(), n), mc(c.data(), n);
+  Vector<double> g_eigen;
+  const double want = normalized_param_distance<double>(ma, mb, mc, &g_eigen);
+  test::Vec g(static_cast<std::size_t>(n));
+  const double got = normalized_param_distance<cpu::Backend>(n, a.data(), b.data(), c.data(), g.data());
+  CHECK_THAT(got, Catch::Matchers::WithinRel(want, 1e-13));
+  CHECK(test::relative_error(g, test::Vec(g_eigen.data(), g_eigen.data() + n)) <= 1e-15);
+  CHECK_THROWS_WITH(normalized_param_distance<cpu::Backend>(n, a.data(), b.data(), b.data()), Catch::Contains("denominator"));
 }

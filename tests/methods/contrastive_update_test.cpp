@@ -22,11 +22,11 @@ TEST_CASE("ContrastiveUpdate: pixel gradient matches finite differences, in chun
     for (Index chunk : {Index(256), Index(5)}) {
       ContrastiveUpdate update(0.7, kind, 0.3, chunk);
       Tensor<double> grad(images.shape());
-      const double value = update.add(net, &dsa, theta, images.cview(), labels, 42, grad);
+      const double value = update.add(net, dsa, theta, images.cview(), labels, 42, grad);
       CHECK(value > 0);
       auto at = [&](const Tensor<double>& im) {
         Tensor<double> scratch(im.shape());
-        return update.add(net, &dsa, theta, im.cview(), labels, 42, scratch);
+        return update.add(net, dsa, theta, im.cview(), labels, 42, scratch);
       };
       INFO("kind " << int(kind) << " chunk " << chunk);
       CHECK(test::tensor_gradient_error(images, grad, at, 50, 3, 1e-5) <= 1e-6);
@@ -35,6 +35,6 @@ TEST_CASE("ContrastiveUpdate: pixel gradient matches finite differences, in chun
   // Weight 0 is off: no value, no gradient.
   ContrastiveUpdate off(0.0);
   Tensor<double> grad(images.shape());
-  CHECK(off.add(net, &dsa, theta, images.cview(), labels, 1, grad) == 0);
+  CHECK(off.add(net, dsa, theta, images.cview(), labels, 1, grad) == 0);
   CHECK(grad.vec().cwiseAbs().maxCoeff() == 0);
 }

@@ -58,7 +58,7 @@ struct PoisonedMethod {
   template <class N>
   class State {
    public:
-    State(const PoisonedMethod& m, N&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>*)
+    State(const PoisonedMethod& m, N&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>&)
         : m_(m), train_(train) {}
     void initialize(SyntheticSet& syn, Index per_class, std::uint64_t) {
       const auto idx = random_per_class(train_, per_class, 0);
@@ -98,7 +98,7 @@ TEST_CASE("Distiller: a run stopped after a checkpoint and resumed equals the un
   std::vector<std::string> starts;
   opt.on_iteration = [&](const IterationRecord& r) { starts.push_back(r.info.at("start_epoch").dump()); };
   const DistillResult full =
-      ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
+      ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
   REQUIRE(full.iterations == 7);
   REQUIRE(full.set.has_soft_labels());
   CHECK(full.final_evaluation.accuracies.size() == 1);
@@ -110,13 +110,13 @@ TEST_CASE("Distiller: a run stopped after a checkpoint and resumed equals the un
   cut.on_iteration = [](const IterationRecord& r) {
     if (r.iteration == 5) throw Stop{};
   };
-  CHECK_THROWS_AS(ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, &t.dsa, cut).run(),
+  CHECK_THROWS_AS(ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, cut).run(),
                   Stop);
   CHECK(load_checkpoint(ClrDistiller::checkpoint_path(cut_dir.path())).iteration == 4);
   cut.on_iteration = {};
   cut.resume = true;
   const DistillResult resumed =
-      ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, &t.dsa, cut).run();
+      ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, cut).run();
   REQUIRE(resumed.set.images.shape() == full.set.images.shape());
   CHECK(same_bits(resumed.set.images.data(), full.set.images.data(), full.set.images.size()));
   CHECK(same_bits(resumed.set.label_logits.data(), full.set.label_logits.data(), full.set.label_logits.size()));
@@ -133,7 +133,7 @@ TEST_CASE("Distiller: a run stopped after a checkpoint and resumed equals the un
     test::TempDir d;
     DistillerOptions o;
     o.out_dir = d.path();
-    ClrDistiller(from_settings<DATM_CLR>(zero), zero, t.net, t.data, t.experts, &t.dsa, o).run();
+    ClrDistiller(from_settings<DATM_CLR>(zero), zero, t.net, t.data, t.experts, t.dsa, o).run();
     return load_checkpoint(ClrDistiller::checkpoint_path(d.path()));
   }();
   CHECK_FALSE(same_bits(start.set.images.data(), full.set.images.data(), full.set.images.size()));
@@ -153,18 +153,18 @@ TEST_CASE("Distiller: an existing run is never overwritten, and resumes only wit
   test::TempDir dir;
   DistillerOptions opt;
   opt.out_dir = dir.path();
-  DatmDistiller(from_settings<DATM>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
-  CHECK_THROWS_WITH(DatmDistiller(from_settings<DATM>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run(),
+  DatmDistiller(from_settings<DATM>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
+  CHECK_THROWS_WITH(DatmDistiller(from_settings<DATM>(s), s, t.net, t.data, t.experts, t.dsa, opt).run(),
                     Catch::Contains("checkpoint.safetensors exists: pass --resume"));
   opt.resume = true;
   DistillSettings other = s;
   other.syn_steps = 4;
-  CHECK_THROWS_WITH(DatmDistiller(from_settings<DATM>(other), other, t.net, t.data, t.experts, &t.dsa, opt).run(),
+  CHECK_THROWS_WITH(DatmDistiller(from_settings<DATM>(other), other, t.net, t.data, t.experts, t.dsa, opt).run(),
                     Catch::Contains("cannot resume: it was started with syn_steps = 3, this run has 4"));
   // More iterations may be asked for: the run continues.
   DistillSettings longer = s;
   longer.iterations = 3;
-  CHECK(DatmDistiller(from_settings<DATM>(longer), longer, t.net, t.data, t.experts, &t.dsa, opt).run().iterations == 3);
+  CHECK(DatmDistiller(from_settings<DATM>(longer), longer, t.net, t.data, t.experts, t.dsa, opt).run().iterations == 3);
 }
 
 TEST_CASE("Distiller: a NaN loss stops the run, naming the iteration, and keeps the last good checkpoint",
@@ -178,7 +178,7 @@ TEST_CASE("Distiller: a NaN loss stops the run, naming the iteration, and keeps 
   test::TempDir dir;
   DistillerOptions opt;
   opt.out_dir = dir.path();
-  PoisonedDistiller d(PoisonedMethod{}, s, t.net, t.data, t.experts, nullptr, opt);
+  PoisonedDistiller d(PoisonedMethod{}, s, t.net, t.data, t.experts, Dsa<float>::identity(), opt);
   CHECK_THROWS_WITH(d.run(), Catch::Contains("iteration 3: the loss is nan") &&
                                  Catch::Contains("the last good checkpoint is " + dir.path()));
   const Checkpoint c = load_checkpoint(PoisonedDistiller::checkpoint_path(dir.path()));
@@ -195,7 +195,7 @@ TEST_CASE("Distiller: experts too short for the window are refused", "[methods][
   test::TempDir dir;
   DistillerOptions opt;
   opt.out_dir = dir.path();
-  ClrDistiller d(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, &t.dsa, opt);
+  ClrDistiller d(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, opt);
   CHECK_THROWS_WITH(d.run(), Catch::Contains("the experts have 5 epochs; this run needs max_start_epoch - 1 + "
                                              "expert_epochs = 6"));
   // One start epoch less reads exactly the experts' last epoch, which is what a caller loads.
@@ -206,5 +206,5 @@ TEST_CASE("Distiller: experts too short for the window are refused", "[methods][
   REQUIRE(last_expert_epoch(s) == t.experts.epochs());
   test::TempDir enough;
   opt.out_dir = enough.path();
-  CHECK(ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run().iterations == 1);
+  CHECK(ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, opt).run().iterations == 1);
 }

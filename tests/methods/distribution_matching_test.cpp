@@ -44,7 +44,7 @@ DistillResult run(Toy& t, const DistillSettings& s, const std::string& dir, bool
   opt.out_dir = dir;
   opt.resume = resume;
   opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, Net>(from_settings<Method>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
+  return Distiller<Method, Net>(from_settings<Method>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ TEST_CASE("class_matching_loss: pixel gradient of the matching loss and of the c
   std::copy(r.begin(), r.end(), real.data());
   std::copy(x.begin(), x.end(), syn.data());
   Dsa<double> dsa;
-  auto check = [&](auto constraint, const Dsa<double>* aug, std::uint64_t seed) {
+  auto check = [&](auto constraint, const auto& aug, std::uint64_t seed) {
     ClassMatchingWork<double> w;
     Tensor<double> grad(syn.shape());
     const double value = class_matching_loss(net, ext.data(), exp.data(), constraint, aug, seed, real.cview(),
@@ -75,12 +75,12 @@ TEST_CASE("class_matching_loss: pixel gradient of the matching loss and of the c
     INFO("relative error " << e);
     CHECK(e <= 1e-6);
   };
-  SECTION("matching only, no augmentation") { check(NoConstraint{}, nullptr, 0); }
+  SECTION("matching only, no augmentation") { check(NoConstraint{}, IdentityAugment{}, 0); }
   SECTION("matching only, Siamese DSA (several seeds, so several op families)") {
-    for (std::uint64_t seed : {1, 2, 3, 4, 5, 6}) check(NoConstraint{}, &dsa, seed);
+    for (std::uint64_t seed : {1, 2, 3, 4, 5, 6}) check(NoConstraint{}, dsa, seed);
   }
   SECTION("matching and the stage-wise constraint under a later network") {
-    for (std::uint64_t seed : {7, 8, 9}) check(StageCrossEntropy(0.7), &dsa, seed);
+    for (std::uint64_t seed : {7, 8, 9}) check(StageCrossEntropy(0.7), dsa, seed);
   }
 }
 
@@ -155,7 +155,7 @@ TEST_CASE("DM on a problem with a known answer: from noise to images that teach 
   opt.out_dir = dir.path();
   opt.on_iteration = [&](const IterationRecord& r) { losses.push_back(r.loss); };
   // No augmentation: the quadrant classes are told apart by position, which DSA's crops blur.
-  const DistillResult r = Distiller<DM, Net>(from_settings<DM>(s), s, t.net, t.data, t.experts, nullptr, opt).run();
+  const DistillResult r = Distiller<DM, Net>(from_settings<DM>(s), s, t.net, t.data, t.experts, Dsa<float>::identity(), opt).run();
   double first = 0, last = 0;
   for (Index i = 0; i < 10; ++i) first += losses[i] / 10, last += losses[140 + i] / 10;
   INFO("loss first 10 " << first << ", last 10 " << last << ", accuracy " << r.final_evaluation.mean);

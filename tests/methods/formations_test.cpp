@@ -38,7 +38,7 @@ DistillResult run(test::ToyDistillation& t, const DistillSettings& s, const std:
   opt.out_dir = dir;
   opt.resume = resume;
   opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, test::ToyNet>(from_settings<Method>(s), s, t.net, t.data, t.experts, &t.dsa, opt).run();
+  return Distiller<Method, test::ToyNet>(from_settings<Method>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
 }
 
 }  // namespace
@@ -76,7 +76,7 @@ TEST_CASE("Multi-formation: pixel gradient of matching + constraint through the 
     g_dec.resize(dec.shape());
     ClassMatchingWork<double> w;
     const double value =
-        class_matching_loss(net, ext.data(), exp.data(), constraint, &dsa, 11, real.cview(), dec, 1, g_dec.view(), w);
+        class_matching_loss(net, ext.data(), exp.data(), constraint, dsa, 11, real.cview(), dec, 1, g_dec.view(), w);
     if (grad) formation.decode_vjp(g_dec.cview(), grad->view());
     return value;
   };

@@ -18,7 +18,7 @@ class MeanMatching {
   class State {
    public:
     State(const MeanMatching& m, Net&, const distill::ExpertSet&, const distill::Dataset<float>& train,
-          const distill::Dsa<float>*)
+          const distill::Dsa<float>&)
         : m_(m), train_(train), by_class_(train.indices_by_class()) {}
 
     void initialize(distill::SyntheticSet& syn, distill::Index per_class, std::uint64_t seed) {

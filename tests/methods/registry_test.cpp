@@ -108,7 +108,7 @@ TEST_CASE("Registry: a method a test registers runs end to end through the Disti
   opt.out_dir = dir.path();
   std::vector<double> losses;
   opt.on_iteration = [&](const IterationRecord& rec) { losses.push_back(rec.loss); };
-  const DistillResult result = run_method(my_methods(), r.settings, toy.net, toy.data, toy.experts, nullptr, opt);
+  const DistillResult result = run_method(my_methods(), r.settings, toy.net, toy.data, toy.experts, Dsa<float>::identity(), opt);
   CHECK(result.iterations == 12);
   REQUIRE(losses.size() == 12);
   CHECK(losses.back() < 0.5 * losses.front());  // the images approach their class means

@@ -18,7 +18,7 @@ void write_toy_experts(const std::string& dir) {
   cfg.dataset = "toy";
   cfg.arch = "ConvNetD1W4";
   const DatasetSplits<float> data{test::quadrants(32, 1), test::quadrants(8, 2)};
-  train_experts(cfg, data, Preprocessing<float>::none(), dir, no_augment(), [](const ExpertEpoch&) {});
+  train_experts(cfg, data, Preprocessing<float>::none(), dir, IdentityAugment{}, [](const ExpertEpoch&) {});
 }
 
 }  // namespace

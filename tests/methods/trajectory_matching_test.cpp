@@ -42,7 +42,8 @@ TEST_CASE("TrajectoryMatching: the generating set has matching loss 0", "[method
   KnownAnswer k;
   DistillSettings s = known_answer_settings();
   const MTT method = from_settings<MTT>(s);
-  MTT::State<Net> state(method, k.net, k.experts, k.data.train, nullptr);
+  const Dsa<float> none = Dsa<float>::identity();
+  MTT::State<Net> state(method, k.net, k.experts, k.data.train, none);
   SyntheticSet syn;
   syn.lr = 0.1;
   state.initialize(syn, 1, 0);  // real init: the only image of each class, i.e. the expert's data
@@ -67,7 +68,7 @@ TEST_CASE("TrajectoryMatching: MTT from noise drives the matching loss towards 0
   DistillerOptions opt;
   opt.out_dir = dir.path();
   opt.on_iteration = [&](const IterationRecord& r) { losses.push_back(r.loss); };
-  Distiller<MTT, Net> d(from_settings<MTT>(s), s, k.net, k.data, k.experts, nullptr, opt);
+  Distiller<MTT, Net> d(from_settings<MTT>(s), s, k.net, k.data, k.experts, Dsa<float>::identity(), opt);
   d.run();
   REQUIRE(losses.size() == 300);
   double first = 0, last = 0;

@@ -38,7 +38,7 @@ struct Problem {
 };
 
 template <class Augment>
-double loss_at(Problem& p, const Augment* aug, const InnerLoss& inner, const Tensor<double>& images,
+double loss_at(Problem& p, const Augment& aug, const InnerLoss& inner, const Tensor<double>& images,
                const Tensor<double>* logits, double lr) {
   Unroll<Net, Augment> unroll(p.net, aug, inner);
   return unroll.forward(p.theta0, p.target, images.cview(), p.labels,
@@ -46,7 +46,7 @@ double loss_at(Problem& p, const Augment* aug, const InnerLoss& inner, const Ten
 }
 
 template <class Augment>
-void check_exact_gradient(Index n_steps, const Augment* aug, const InnerLoss& inner, bool soft) {
+void check_exact_gradient(Index n_steps, const Augment& aug, const InnerLoss& inner, bool soft) {
   Problem p(n_steps);
   Unroll<Net, Augment> unroll(p.net, aug, inner);
   const Tensor<double>* logits = soft ? &p.logits : nullptr;
@@ -95,14 +95,14 @@ TEST_CASE("Unroll: exact gradient of the unrolled loss matches finite difference
           "[methods][unroll]") {
   Dsa<double> dsa;
   SECTION("hard labels, no augmentation, 3 steps") {
-    check_exact_gradient<NoAugment>(3, nullptr, InnerLoss{}, false);
+    check_exact_gradient(3, IdentityAugment{}, InnerLoss{}, false);
   }
   SECTION("DSA, soft labels and Contrastive Fusion (SupCon), 4 steps") {
     InnerLoss inner;
     inner.fusion = true;
     inner.fusion_weight = 0.5;
     inner.temperature = 0.5;
-    check_exact_gradient(4, &dsa, inner, true);
+    check_exact_gradient(4, dsa, inner, true);
   }
   SECTION("DSA, soft labels and Contrastive Fusion (NT-Xent), 5 steps") {
     InnerLoss inner;
@@ -110,7 +110,7 @@ TEST_CASE("Unroll: exact gradient of the unrolled loss matches finite difference
     inner.contrast = Contrast::kNtXent;
     inner.fusion_weight = 0.3;
     inner.temperature = 0.2;
-    check_exact_gradient(5, &dsa, inner, true);
+    check_exact_gradient(5, dsa, inner, true);
   }
 }
 
@@ -119,7 +119,7 @@ TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs
   Dsa<double> dsa;
   for (Index n : {1, 3}) {
     Problem p(n);
-    Unroll<Net, Dsa<double>> unroll(p.net, &dsa);
+    Unroll<Net, Dsa<double>> unroll(p.net, dsa);
     unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps);
     SyntheticGradients<double> exact, tesla;
     unroll.backward(exact, UnrollGradient::kExact);
@@ -138,7 +138,8 @@ TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs
 
 TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", "[methods][unroll]") {
   Problem p(3);
-  Unroll<Net, NoAugment> unroll(p.net, nullptr);
+  const IdentityAugment none;
+  Unroll<Net, IdentityAugment> unroll(p.net, none);
   unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, p.steps);
   CHECK(unroll.trajectory().size() == 4);
   CHECK(unroll.trajectory()[0] == p.theta0);
@@ -147,7 +148,7 @@ TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", 
   CHECK_THROWS_WITH(unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, bad),
                     Catch::Contains("step 1 uses image 9 of a set of 6"));
   SyntheticGradients<double> g;
-  Unroll<Net, NoAugment> fresh(p.net, nullptr);
+  Unroll<Net, IdentityAugment> fresh(p.net, none);
   CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
 }
 

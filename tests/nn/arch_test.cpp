@@ -34,3 +34,14 @@ TEST_CASE("visit_conv_net builds the named network", "[nn][arch]") {
   CHECK(visit_conv_net<float>(parse_arch("ConvNetNP"), cifar,
                               [](auto& net) { return net.embedding_size(); }) == 128 * 32 * 32);
 }
+
+TEST_CASE("The ConvNet depth follows the image size as in the references", "[nn][arch]") {
+  CHECK(conv_net_depth_for(32, 32) == 3);
+  CHECK(conv_net_depth_for(28, 28) == 3);
+  CHECK(conv_net_depth_for(64, 64) == 4);
+  CHECK(conv_net_depth_for(128, 128) == 5);
+  CHECK(conv_net_depth_for(8, 8) == 3);
+  CHECK(conv_net_depth_for(2, 2) == 3);
+  CHECK(conv_net_depth_for(256, 256) == 6);
+  CHECK(conv_net_depth_for(64, 32) == 3);  // the shorter side decides
+}

@@ -29,7 +29,7 @@ ExpertSet toy_experts(Net& net, const Dataset<float>& train, Index experts, Inde
       tc.batch = batch;
       tc.lr = lr;
       tc.seed = std::uint64_t(k);
-      train_network(net, theta, train.images.cview(), Labels<float>{&train.labels, {}}, tc, no_augment());
+      train_network(net, theta, train.images.cview(), Labels<float>{&train.labels, {}}, tc, IdentityAugment{});
       traj.push_back(theta);
     }
     set.final_params.push_back(traj.back());

@@ -28,11 +28,11 @@ TEST_CASE("evaluate_set trains fresh networks on a small set and tests them", "[
   cfg.epochs = 60;
   cfg.lr = 0.01;
   std::vector<double> seen;
-  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, no_augment(),
+  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, IdentityAugment{},
                               [&](Index, double a) { seen.push_back(a); });
   REQUIRE(r.accuracies.size() == 3);
   CHECK(seen == r.accuracies);
   CHECK(r.mean >= 0.9);  // 5 images per class suffice for this problem
-  const auto again = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, no_augment());
+  const auto again = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, test, IdentityAugment{});
   CHECK(again.accuracies == r.accuracies);
 }

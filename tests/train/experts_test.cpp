@@ -22,7 +22,7 @@ TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[trai
   cfg.dataset = "quadrants";
   Dsa<float> dsa;
   std::vector<ExpertEpoch> seen;
-  train_experts(cfg, data, Preprocessing<float>::none(), dir.path(), &dsa,
+  train_experts(cfg, data, Preprocessing<float>::none(), dir.path(), dsa,
                 [&](const ExpertEpoch& e) { seen.push_back(e); });
   REQUIRE(seen.size() == 6);
   const ExpertTrajectory t0 = load_expert(expert_path(dir.path(), 0));
@@ -39,10 +39,10 @@ TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[trai
   ExpertConfig part = cfg;
   part.epochs = 1;
   part.experts = 1;
-  train_experts(part, data, Preprocessing<float>::none(), again.path(), &dsa);
+  train_experts(part, data, Preprocessing<float>::none(), again.path(), dsa);
   CHECK(load_expert(expert_path(again.path(), 0)).epochs_done() == 1);
   seen.clear();
-  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), &dsa,
+  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), dsa,
                 [&](const ExpertEpoch& e) { seen.push_back(e); });
   CHECK(seen.size() == 5);  // epochs 2–3 of expert 0, then all of expert 1
   const ExpertTrajectory r0 = load_expert(expert_path(again.path(), 0));
@@ -51,7 +51,7 @@ TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[trai
   CHECK(load_expert(expert_path(again.path(), 1)).checkpoints.back() == t1.checkpoints.back());
   // A complete run is not redone.
   seen.clear();
-  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), &dsa,
+  train_experts(cfg, data, Preprocessing<float>::none(), again.path(), dsa,
                 [&](const ExpertEpoch& e) { seen.push_back(e); });
   CHECK(seen.empty());
   // Loading keeps the checkpoints a run can reach and every expert's last one (DATM labels with it).
@@ -65,7 +65,7 @@ TEST_CASE("train_experts: trajectories end to end, resumed after a stop", "[trai
   ExpertConfig other = cfg;
   other.lr = 0.1;
   other.epochs = 4;
-  CHECK_THROWS_WITH(train_experts(other, data, Preprocessing<float>::none(), again.path(), &dsa),
+  CHECK_THROWS_WITH(train_experts(other, data, Preprocessing<float>::none(), again.path(), dsa),
                     Catch::Contains("cannot resume") && Catch::Contains("'lr'"));
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("evaluate_set with DSA on an expert-quality small set", "[train][exper
   cfg.runs = 2;
   cfg.epochs = 80;
   Dsa<float> dsa;
-  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, data.test, &dsa);
+  const auto r = evaluate_set(cfg, x.cview(), Labels<float>{&y, {}}, 4, data.test, dsa);
   CHECK(r.accuracies.size() == 2);
   CHECK(r.mean > 0.5);  // chance is 0.25
 }

@@ -32,22 +32,22 @@ TEST_CASE("train_network learns, generalises and is reproducible", "[train][trai
   cfg.seed = 4;
   auto theta = net.init_params(1);
   std::vector<EpochStats> stats;
-  train_network(net, theta, x.cview(), Labels<float>{&y, {}}, cfg, no_augment(),
+  train_network(net, theta, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{},
                 [&](const EpochStats& s) { stats.push_back(s); });
   REQUIRE(stats.size() == 10);
   CHECK(stats.back().loss < stats.front().loss);
   CHECK(test_accuracy(net, theta, xt.cview(), yt) >= 0.95);
   auto again = net.init_params(1);
-  train_network(net, again, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  train_network(net, again, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{});
   CHECK(again == theta);
 
   // Soft labels: logits that put almost all mass on the true class train as well.
   Tensor<float> u(Shape(200, 4), -5.f);
   for (Index i = 0; i < 200; ++i) u(i, y[i], 0, 0) = 5.f;
   auto soft = net.init_params(1);
-  train_network(net, soft, x.cview(), Labels<float>{nullptr, u.cview()}, cfg, no_augment());
+  train_network(net, soft, x.cview(), Labels<float>{nullptr, u.cview()}, cfg, IdentityAugment{});
   CHECK(test_accuracy(net, soft, xt.cview(), yt) >= 0.95);
-  CHECK_THROWS_WITH(train_network(net, soft, x.cview(), Labels<float>{&yt, {}}, cfg, no_augment()),
+  CHECK_THROWS_WITH(train_network(net, soft, x.cview(), Labels<float>{&yt, {}}, cfg, IdentityAugment{}),
                     Catch::Contains("100 labels for 200 images"));
 }
 
@@ -62,14 +62,14 @@ TEST_CASE("train_network resumed at an epoch reproduces the uninterrupted run", 
   cfg.lr = 0.01;
   cfg.seed = 9;
   auto full = net.init_params(1);
-  train_network(net, full, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  train_network(net, full, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{});
   auto part = net.init_params(1);
   cfg.epochs = 2;
-  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, no_augment());
+  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{});
   cfg.epochs = 4;
   cfg.first_epoch = 2;
   std::vector<Index> epochs;
-  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, no_augment(),
+  train_network(net, part, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{},
                 [&](const EpochStats& s) { epochs.push_back(s.epoch); });
   CHECK(epochs == std::vector<Index>{3, 4});
   CHECK(part == full);

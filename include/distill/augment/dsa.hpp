@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "distill/augment/dsa_ops.hpp"
@@ -94,8 +95,16 @@ class Dsa {
  public:
   Dsa() : Dsa(DsaConfig{}) {}
   explicit Dsa(DsaConfig config);
+  /// No ops: y = x (runs without augmentation).
+  static Dsa identity() {
+    DsaConfig none;
+    none.ops.clear();
+    return Dsa(std::move(none));
+  }
 
   const DsaConfig& config() const { return config_; }
+  /// No ops listed: every pass is y = x (callers may skip the copy, as for IdentityAugment).
+  bool is_identity() const { return config_.ops.empty(); }
 
   /// Draws the op(s) and per-sample parameters for a batch [batch, channels, height, width].
   /// The same arguments always give the same draw. With `shared`, every sample gets the

@@ -55,7 +55,7 @@ struct ConvSum {
 ///   static void for_each(Index n, F f);      // f(i) for i in [0, n): element-wise work
 ///   static void for_each(Index n, F f, Index cost);  // f(i) does `cost` operations: a plane
 ///   copy, fill, gather_samples, scatter_add_samples  // memory within the space
-///   dot, axpy, squared_norm                  // parameter vectors
+///   dot, axpy, scal, squared_norm            // parameter vectors
 ///   gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 ///   template <class T> class Convolution;    // forward, backward_data, backward_filter
 /// Functors given to for_each are DISTILL_HOST_DEVICE, so a device backend runs the same
@@ -81,6 +81,7 @@ struct BackendChecks {
                           (const float*)nullptr, Index{}, 0.0f, (float*)nullptr, Index{}),
                   T::dot(Index{}, (const float*)nullptr, (const float*)nullptr),
                   T::axpy(Index{}, 1.0f, (const float*)nullptr, (float*)nullptr),
+                  T::scal(Index{}, 1.0f, (float*)nullptr),
                   T::squared_norm(Index{}, (const float*)nullptr), std::true_type{});
   template <class T>
   static std::false_type has_blas(...);
@@ -120,7 +121,7 @@ struct BackendChecks {
                   "index, count, src, dst) and scatter_add_samples(sample_size, index, count, alpha, src, dst)");
     static_assert(decltype(has_blas<B>(0))::value,
                   "backend: needs static gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), dot(n, x, y), "
-                  "axpy(n, alpha, x, y) and squared_norm(n, x)");
+                  "axpy(n, alpha, x, y), scal(n, alpha, x) and squared_norm(n, x)");
     static_assert(decltype(has_convolution<B>(0))::value,
                   "backend: needs `template <class T> class Convolution` with forward(problem, terms, bias, y), "
                   "backward_data(problem, terms, gx) and backward_filter(problem, terms, bias_source, gw, gb)");

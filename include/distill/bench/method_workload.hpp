@@ -37,7 +37,7 @@ class MethodWorkload {
     }
     experts_.final_params.push_back(traj.back());
     experts_.checkpoints.push_back(traj);
-    state_ = std::make_unique<State>(method_, net_, experts_, data_.train, &dsa_);
+    state_ = std::make_unique<State>(method_, net_, experts_, data_.train, dsa_);
     state_->initialize(syn_, ipc, 0);
   }
 

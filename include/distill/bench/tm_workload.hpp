@@ -22,7 +22,7 @@ struct TmWorkload {
   Tensor<float> images;
   std::vector<int> labels;
   Dsa<float> dsa;
-  Unroll<ConvNet3<float>, Dsa<float>> unroll{net, &dsa};
+  Unroll<ConvNet3<float>, Dsa<float>> unroll{net, dsa};
   SyntheticGradients<float> grads;
   Index steps, batch;
 

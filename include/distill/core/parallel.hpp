@@ -44,12 +44,19 @@ inline int thread_index() {
 /// parallel region and its barrier costs more than the work.
 inline constexpr Index kParallelGrain = Index(1) << 15;
 
-/// Runs f(i) for i in [0, n) across threads with a static schedule, so item i always lands on
-/// the same thread for a given thread count. `cost` estimates the operations of one item; small
+/// How parallel_for hands items to threads. Both are fixed functions of (n, thread count), so
+/// item i always lands on the same thread.
+enum class Schedule {
+  kBlocked,  ///< thread t runs one contiguous range (OpenMP's schedule(static))
+  kCyclic    ///< thread t runs items t, t + T, t + 2T, …: items sorted by decreasing cost
+             ///< then balance across threads without the loop knowing the thread count
+};
+
+/// Runs f(i) for i in [0, n) across threads. `cost` estimates the operations of one item; small
 /// loops (n·cost below kParallelGrain) run serially. The first exception thrown by any f is
 /// rethrown on the calling thread after the loop (exceptions must not cross an OpenMP region).
 template <class F>
-void parallel_for(Index n, F&& f, Index cost = kParallelGrain) {
+void parallel_for(Index n, F&& f, Index cost = kParallelGrain, Schedule schedule = Schedule::kBlocked) {
   if (n <= 0) return;
 #ifdef _OPENMP
   if (n == 1 || n * cost < kParallelGrain || omp_in_parallel()) {
@@ -58,46 +65,30 @@ void parallel_for(Index n, F&& f, Index cost = kParallelGrain) {
   }
   std::exception_ptr failure;
   std::mutex failure_mutex;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < n; ++i) {
-    try {
-      f(i);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
+#pragma omp parallel
+  {
+    const Index t = omp_get_thread_num(), threads = omp_get_num_threads();
+    Index begin = t, end = n, step = threads;
+    if (schedule == Schedule::kBlocked) {
+      // libgomp's static partition: the first n % T threads take one item more.
+      const Index q = n / threads, r = n % threads;
+      begin = t * q + (t < r ? t : r);
+      end = begin + q + (t < r ? 1 : 0);
+      step = 1;
+    }
+    for (Index i = begin; i < end; i += step) {
+      try {
+        f(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
     }
   }
   if (failure) std::rethrow_exception(failure);
 #else
   (void)cost;
-  for (Index i = 0; i < n; ++i) f(i);
-#endif
-}
-
-/// parallel_for with a cyclic schedule: thread t runs items t, t + T, t + 2T, … . Items sorted
-/// by decreasing cost then balance across threads without the loop knowing the thread count.
-template <class F>
-void parallel_for_cyclic(Index n, F&& f, Index cost = kParallelGrain) {
-  if (n <= 0) return;
-#ifdef _OPENMP
-  if (n == 1 || n * cost < kParallelGrain || omp_in_parallel()) {
-    for (Index i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-#pragma omp parallel for schedule(static, 1)
-  for (Index i = 0; i < n; ++i) {
-    try {
-      f(i);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-#else
-  (void)cost;
+  (void)schedule;
   for (Index i = 0; i < n; ++i) f(i);
 #endif
 }

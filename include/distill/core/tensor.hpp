@@ -92,11 +92,16 @@ class Tensor {
   /// Filled with `fill` (host memory) or zero (any space).
   explicit Tensor(const Shape& shape, Scalar fill = Scalar(0)) {
     resize(shape);
-    if (fill == Scalar(0)) {
-      set_zero();
+    if constexpr (kHostAccessible<Space>) {
+      if (fill != Scalar(0)) {
+        set_constant(fill);
+        return;
+      }
     } else {
-      set_constant(fill);
+      DISTILL_CHECK(fill == Scalar(0), "Tensor: a tensor in " << Space::name
+                                                              << " memory starts at zero; fill it through the backend");
     }
+    set_zero();
   }
 
   void resize(const Shape& shape) {

@@ -3,9 +3,34 @@
 
 #include <Eigen/Core>
 
+#include "distill/core/macros.hpp"
 #include "distill/core/tensor.hpp"
 
 namespace distill {
+namespace detail {
+
+/// (a[i] − b[i])² in double.
+template <class T>
+struct SquaredDifference {
+  const T* a;
+  const T* b;
+  DISTILL_HOST_DEVICE double operator()(Index i) const {
+    const double d = double(a[i]) - double(b[i]);
+    return d * d;
+  }
+};
+
+/// g[i] = (a[i] − b[i])·scale.
+template <class T>
+struct ScaledDifference {
+  T scale;
+  const T* a;
+  const T* b;
+  T* g;
+  DISTILL_HOST_DEVICE void operator()(Index i) const { g[i] = (a[i] - b[i]) * scale; }
+};
+
+}  // namespace detail
 
 /// The normalised parameter distance of trajectory matching, ‖a − b‖² / ‖c − b‖²
 /// (a: student after N steps, b: the expert target θ*, c: the student's start θ_0; MTT's loss).
@@ -24,6 +49,18 @@ Scalar normalized_param_distance(const Eigen::Ref<const Vector<Scalar>>& a,
                          "the denominator ‖c − b‖² is zero");
   const double num = (a.template cast<double>() - b.template cast<double>()).squaredNorm();
   if (grad_a) *grad_a = ((a - b) * Scalar(2.0 / den)).eval();
+  return static_cast<Scalar>(num / den);
+}
+
+/// The same distance on n values in a backend's memory space (the reductions in double, by the
+/// backend's deterministic sum); grad_a, if non-null, gets 2(a − b)/‖c − b‖².
+template <class Backend, class Scalar>
+Scalar normalized_param_distance(Index n, const Scalar* a, const Scalar* b, const Scalar* c, Scalar* grad_a = nullptr) {
+  const double den = Backend::sum(n, detail::SquaredDifference<Scalar>{c, b});
+  DISTILL_CHECK(den > 0, "normalized_param_distance: start and target are identical, "
+                         "the denominator ‖c − b‖² is zero");
+  const double num = Backend::sum(n, detail::SquaredDifference<Scalar>{a, b});
+  if (grad_a) Backend::for_each(n, detail::ScaledDifference<Scalar>{Scalar(2.0 / den), a, b, grad_a});
   return static_cast<Scalar>(num / den);
 }
 

@@ -12,12 +12,12 @@
 namespace distill {
 
 /// No extra term in the outer objective (MTT, TESLA, DATM). An outer-extra policy has
-/// `template <class Net, class Augment> double add(Net&, const Augment*, θ*, images, labels,
+/// `template <class Net, class Augment> double add(Net&, const Augment&, θ*, images, labels,
 /// seed, grad_images)`: it returns its term of the outer loss and adds its gradient with
 /// respect to the images to grad_images.
 struct NoOuterExtra {
   template <class Net, class Augment>
-  double add(Net&, const Augment*, const Vector<typename Net::scalar_type>&,
+  double add(Net&, const Augment&, const Vector<typename Net::scalar_type>&,
              ConstView<typename Net::scalar_type>, const std::vector<int>&, std::uint64_t,
              Tensor<typename Net::scalar_type>&) {
     return 0;
@@ -43,31 +43,32 @@ class ContrastiveUpdate {
   double weight() const { return weight_; }
 
   template <class Net, class Augment>
-  double add(Net& net, const Augment* augment, const Vector<typename Net::scalar_type>& theta,
+  double add(Net& net, const Augment& augment, const Vector<typename Net::scalar_type>& theta,
              ConstView<typename Net::scalar_type> images, const std::vector<int>& labels, std::uint64_t seed,
              Tensor<typename Net::scalar_type>& grad_images) {
     using Scalar = typename Net::scalar_type;
+    using Backend = typename Net::backend_type;
     if (weight_ == 0) return 0;
     const Shape s = images.shape();
     const Index n = s.n, views = 2, total = views * n, d = net.embedding_size();
     // Once per outer iteration, so these are not kept between calls.
-    Tensor<Scalar> x, embeddings, g_embeddings, gx, g_view;
+    Tensor<Scalar, typename Net::memory_space> x, embeddings, g_embeddings, gx, g_view;
     check_shape(s, grad_images.shape(), "ContrastiveUpdate image gradient");
     // The views, stacked [view 0 of every image; view 1 of every image].
     x.resize({total, s.c, s.h, s.w});
     for (Index v = 0; v < views; ++v) {
       MutableView<Scalar> out = x.view().samples(v * n, n);
-      if (augment)
-        augment->forward(augment->draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), images, out);
+      if (!augment.is_identity())
+        augment.forward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), images, out);
       else
-        std::copy(images.data(), images.data() + images.size(), out.data());
+        Backend::copy(images.size(), images.data(), out.data());
     }
     net.set_training(true);
     embeddings.resize(Shape(total, d));
     for (Index first = 0; first < total; first += chunk_) {
       const Index b = std::min(chunk_, total - first);
       const auto out = net.forward(theta.data(), x.cview().samples(first, b));
-      std::copy(out.embedding.data(), out.embedding.data() + b * d, embeddings.data() + first * d);
+      Backend::copy(b * d, out.embedding.data(), embeddings.data() + first * d);
     }
     std::vector<int> view_labels(labels);
     view_labels.insert(view_labels.end(), labels.begin(), labels.end());
@@ -75,7 +76,7 @@ class ContrastiveUpdate {
     const double value = double(loss.forward(embeddings.cview(), view_labels));
     g_embeddings.resize(embeddings.shape());
     loss.backward(g_embeddings);
-    g_embeddings.vec() *= Scalar(weight_);
+    Backend::scal(g_embeddings.size(), Scalar(weight_), g_embeddings.data());
     gx.resize(x.shape());
     for (Index first = 0; first < total; first += chunk_) {
       const Index b = std::min(chunk_, total - first);
@@ -84,13 +85,13 @@ class ContrastiveUpdate {
     }
     for (Index v = 0; v < views; ++v) {
       const ConstView<Scalar> gv = gx.cview().samples(v * n, n);
-      if (augment) {
+      if (!augment.is_identity()) {
         g_view.resize(s);
-        augment->backward(augment->draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), gv,
+        augment.backward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), gv,
                           g_view.view());
-        grad_images.vec() += g_view.vec();
+        Backend::axpy(s.size(), Scalar(1), g_view.data(), grad_images.data());
       } else {
-        grad_images.vec() += gv.cvec();
+        Backend::axpy(s.size(), Scalar(1), gv.data(), grad_images.data());
       }
     }
     return weight_ * value;

@@ -75,9 +75,9 @@ class Distiller {
 
  public:
   Distiller(Method method, DistillSettings settings, Net& net, const DatasetSplits<float>& data,
-            const ExpertSet& experts, const Dsa<float>* augment, DistillerOptions options)
+            const ExpertSet& experts, Dsa<float> augment, DistillerOptions options)
       : method_(std::move(method)), settings_(std::move(settings)), net_(net), data_(data),
-        experts_(experts), augment_(augment), options_(std::move(options)) {
+        experts_(experts), augment_(std::move(augment)), options_(std::move(options)) {
     validate(settings_, "settings");
     DISTILL_CHECK(!options_.out_dir.empty(), "Distiller: no output directory");
   }
@@ -98,7 +98,7 @@ class Distiller {
   Net& net_;
   const DatasetSplits<float>& data_;
   const ExpertSet& experts_;
-  const Dsa<float>* augment_;
+  Dsa<float> augment_;  // a copy (a few options), so a temporary may be passed
   DistillerOptions options_;
   Dsa<float> eval_augment_;
 };

@@ -11,6 +11,7 @@
 #include "distill/core/seeds.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
+#include "distill/methods/distribution_matching_kernels.hpp"
 #include "distill/methods/formations.hpp"
 #include "distill/methods/initialize.hpp"
 #include "distill/methods/method.hpp"
@@ -22,10 +23,10 @@
 namespace distill {
 
 /// Workspaces of class_matching_loss, kept across calls.
-template <class Scalar>
+template <class Scalar, class Space = HostSpace>
 struct ClassMatchingWork {
-  Tensor<Scalar> real_aug, syn_aug, g_emb, g_syn_aug, g_syn;
-  Vector<Scalar> real_mean;
+  Tensor<Scalar, Space> real_aug, syn_aug, g_emb, g_syn_aug, g_syn;
+  Tensor<Scalar, Space> real_mean, diff;  ///< [1, d]
 };
 
 /// One class's distribution-matching loss and its gradient with respect to the synthetic images:
@@ -37,45 +38,47 @@ struct ClassMatchingWork {
 template <class Net, class Augment, class Constraint>
 double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
                            const typename Net::scalar_type* theta_exp, Constraint& constraint,
-                           const Augment* augment, std::uint64_t draw_seed, ConstView<typename Net::scalar_type> real,
+                           const Augment& augment, std::uint64_t draw_seed, ConstView<typename Net::scalar_type> real,
                            ConstView<typename Net::scalar_type> syn, int label,
-                           MutableView<typename Net::scalar_type> grad_syn, ClassMatchingWork<typename Net::scalar_type>& w) {
+                           MutableView<typename Net::scalar_type> grad_syn,
+                           ClassMatchingWork<typename Net::scalar_type, typename Net::memory_space>& w) {
   using Scalar = typename Net::scalar_type;
+  using Backend = typename Net::backend_type;
   const Shape rs = real.shape(), ss = syn.shape();
   check_shape(ss, grad_syn.shape(), "class_matching_loss gradient");
   const Index d = net.embedding_size();
   auto augmented = [&](ConstView<Scalar> x, Tensor<Scalar>& out) -> ConstView<Scalar> {
-    if (!augment) return x;
+    if (augment.is_identity()) return x;
     out.resize(x.shape());
-    augment->forward(augment->draw(x.shape(), draw_seed, /*shared=*/true), x, out.view());
+    augment.forward(augment.draw(x.shape(), draw_seed, /*shared=*/true), x, out.view());
     return out.cview();
   };
   const ConstView<Scalar> ra = augmented(real, w.real_aug);
-  w.real_mean.setZero(d);
+  w.real_mean.resize(Shape(1, d));
+  w.diff.resize(Shape(1, d));
+  Backend::fill(d, Scalar(0), w.real_mean.data());
   for (Index first = 0; first < rs.n; first += 256) {
     const Index b = std::min<Index>(256, rs.n - first);
     const auto out = net.forward(theta_ext, ra.samples(first, b));
-    for (Index i = 0; i < b; ++i)
-      w.real_mean += Eigen::Map<const Vector<Scalar>>(out.embedding.data() + i * d, d);
+    Backend::for_each(d, detail::DmAccumulateRows<Scalar>{b, d, Scalar(1), out.embedding.data(), w.real_mean.data()}, b);
   }
-  w.real_mean /= Scalar(rs.n);
+  // diff = mean_s − mean_r, with mean_r = Σ r / n_r and mean_s accumulated as Σ (s / n_s).
+  Backend::for_each(d, detail::DmNegateDivide<Scalar>{Scalar(rs.n), w.real_mean.data(), w.diff.data()});
   const ConstView<Scalar> sa = augmented(syn, w.syn_aug);
   const auto out = net.forward(theta_ext, sa);
-  Vector<Scalar> diff = -w.real_mean;
-  for (Index j = 0; j < ss.n; ++j) diff += Eigen::Map<const Vector<Scalar>>(out.embedding.data() + j * d, d) / Scalar(ss.n);
-  double loss = double(diff.squaredNorm());
+  Backend::for_each(d, detail::DmAccumulateRows<Scalar>{ss.n, d, Scalar(ss.n), out.embedding.data(), w.diff.data()}, ss.n);
+  double loss = double(Backend::squared_norm(d, w.diff.data()));
   // ∂L/∂φ(s_j) = 2·(mean_s − mean_r)/n_s for every synthetic sample.
   w.g_emb.resize(Shape(ss.n, d));
-  for (Index j = 0; j < ss.n; ++j)
-    Eigen::Map<Vector<Scalar>>(w.g_emb.data() + j * d, d) = Scalar(2) / Scalar(ss.n) * diff;
+  Backend::for_each(ss.n * d, detail::DmBroadcastRow<Scalar>{d, Scalar(2) / Scalar(ss.n), w.diff.data(), w.g_emb.data()});
   w.g_syn_aug.resize(ss);
   net.backward(theta_ext, {}, w.g_emb.cview(), nullptr, w.g_syn_aug.view());
   const std::vector<int> labels(static_cast<std::size_t>(ss.n), label);
   loss += constraint.add(net, theta_exp ? theta_exp : theta_ext, sa, labels, w.g_syn_aug.view());
-  if (augment)
-    augment->backward(augment->draw(ss, draw_seed, true), w.g_syn_aug.cview(), grad_syn);
+  if (!augment.is_identity())
+    augment.backward(augment.draw(ss, draw_seed, true), w.g_syn_aug.cview(), grad_syn);
   else
-    std::copy(w.g_syn_aug.data(), w.g_syn_aug.data() + w.g_syn_aug.size(), grad_syn.data());
+    Backend::copy(w.g_syn_aug.size(), w.g_syn_aug.data(), grad_syn.data());
   return loss;
 }
 
@@ -118,7 +121,7 @@ class DistributionMatching {
 
    public:
     State(const DistributionMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
-          const Dsa<float>* augment)
+          const Dsa<float>& augment)
         : m_(method), net_(net), experts_(experts), train_(train), augment_(augment), sampler_(method.sampler_),
           constraint_(method.constraint_), by_class_(train.indices_by_class()) {
       if (sampler_.epochs_needed() > 0) {
@@ -202,14 +205,14 @@ class DistributionMatching {
     Net& net_;
     const ExpertSet& experts_;
     const Dataset<float>& train_;
-    const Dsa<float>* augment_;
+    const Dsa<float>& augment_;
     StageSampler sampler_;
     Constraint constraint_;
     std::vector<std::vector<Index>> by_class_, class_index_;
     Stage stage_;
     std::vector<Index> real_idx_;
     Tensor<float> real_, syn_, decoded_, grad_decoded_, grad_class_;
-    ClassMatchingWork<float> work_;
+    ClassMatchingWork<float, typename Net::memory_space> work_;
   };
 
  private:

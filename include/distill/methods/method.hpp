@@ -26,7 +26,7 @@ struct IterationReport {
 ///   static constexpr bool kLearnsLr, kLearnsLabels;   // which outer variables it learns
 ///   double label_lr() const; double label_momentum() const;  // label optimiser (if learned)
 ///   template <class Net> class State {
-///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>*);
+///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>&);
 ///     void initialize(SyntheticSet&, Index per_class, std::uint64_t seed);
 ///     Index steps_per_iteration() const;  // image updates per iteration (TGDD: one per class)
 ///     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,

@@ -48,13 +48,17 @@ inline Preprocessing<float> choose_preprocessing(const Dataset<float>& train, bo
 /// Preprocesses both splits for a run: with the experts' transform when there are experts (the
 /// matching compares parameters trained in that space), else choose_preprocessing(s.zca). The
 /// transform is also recorded in `experts`, where the Distiller reads it, with the dataset
-/// and a default architecture when there are no experts.
+/// and a default architecture when there are no experts (ConvNet, its depth by conv_net_depth_for).
 inline void prepare_run_data(DatasetSplits<float>& data, ExpertSet& experts, const DistillSettings& s,
                              const std::string& dataset) {
   if (experts.size() == 0) {
     experts.preprocessing = choose_preprocessing(data.train, s.zca, dataset);
     experts.dataset = dataset;
-    if (experts.arch.empty()) experts.arch = "ConvNet";
+    if (experts.arch.empty()) {  // the depth follows the image size, as the references choose it
+      ArchSpec arch;
+      arch.depth = conv_net_depth_for(data.train.height(), data.train.width());
+      experts.arch = arch.name();
+    }
   }
   experts.preprocessing.apply(data.train.images);
   experts.preprocessing.apply(data.test.images);
@@ -64,7 +68,7 @@ inline void prepare_run_data(DatasetSplits<float>& data, ExpertSet& experts, con
 /// runs Distiller<Method, Net> on `net`. The augmentation is passed through as is.
 template <class Registry, class Net>
 DistillResult run_method(const Registry& methods, const DistillSettings& s, Net& net, const DatasetSplits<float>& data,
-                         const ExpertSet& experts, const Dsa<float>* augment, DistillerOptions options) {
+                         const ExpertSet& experts, const Dsa<float>& augment, DistillerOptions options) {
   return methods.visit(s, [&](auto method) {
     Distiller<decltype(method), Net> d(std::move(method), s, net, data, experts, augment, std::move(options));
     return d.run();

@@ -78,7 +78,7 @@ class TrajectoryMatching {
 
    public:
     State(const TrajectoryMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
-          const Dsa<float>* augment)
+          const Dsa<float>& augment)
         : m_(method), net_(net), experts_(experts), train_(train), augment_(augment),
           unroll_(net, augment, method.config_.inner), extra_(method.extra_) {
       const Index need = last_expert_epoch(m_.window_.max_start_epoch(), m_.config_.expert_epochs);
@@ -137,7 +137,7 @@ class TrajectoryMatching {
     Net& net_;
     const ExpertSet& experts_;
     const Dataset<float>& train_;
-    const Dsa<float>* augment_;
+    const Dsa<float>& augment_;
     Unroll<Net, Dsa<float>> unroll_;
     OuterExtra extra_;
   };

@@ -76,7 +76,7 @@ struct SyntheticGradients {
 ///
 /// @tparam Net     a ConvNet (any variant)
 /// @tparam Augment a differentiable augmentation with draw(n, c, h, w, seed), forward(draw, x, y)
-///                 and backward(draw, gy, gx) (Dsa), or NoAugment-like types with those members
+///                 backward(draw, gy, gx) and is_identity() (Dsa, IdentityAugment)
 template <class Net, class Augment>
 class Unroll {
  public:
@@ -84,7 +84,7 @@ class Unroll {
   using Backend = typename Net::backend_type;
   using ParamVector = Vector<Scalar>;
 
-  Unroll(Net& net, const Augment* augment, InnerLoss loss = {})
+  Unroll(Net& net, const Augment& augment, InnerLoss loss = {})
       : net_(net), augment_(augment), loss_cfg_(loss),
         contrastive_(loss.contrast, loss.temperature, 2) {}
 
@@ -108,7 +108,7 @@ class Unroll {
   Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
 
   Net& net_;
-  const Augment* augment_;
+  const Augment& augment_;
   InnerLoss loss_cfg_;
   ContrastiveLoss<Scalar> contrastive_;
   CrossEntropy<Scalar> ce_;
@@ -138,10 +138,10 @@ void Unroll<Net, Augment>::make_input(Index k) {
   x_.resize({views * b, is.c, is.h, is.w});
   for (Index v = 0; v < views; ++v) {
     MutableView<Scalar> out = x_.view().samples(v * b, b);
-    if (augment_) {
+    if (!augment_.is_identity()) {
       // The second view draws from another seed: independent augmentations of the same images.
-      const auto draw = augment_->draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v)));
-      augment_->forward(draw, batch_.cview(), out);
+      const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v)));
+      augment_.forward(draw, batch_.cview(), out);
     } else {
       Backend::copy(batch_.size(), batch_.data(), out.data());
     }
@@ -237,9 +237,9 @@ void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradi
     for (Index vi = 0; vi < views; ++vi) {
       const ConstView<Scalar> hx = hx_.cview().samples(vi * b, b);
       const Scalar* adjoint = hx.data();
-      if (augment_) {
-        const auto draw = augment_->draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(vi)));
-        augment_->backward(draw, hx, xview_grad_);
+      if (!augment_.is_identity()) {
+        const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(vi)));
+        augment_.backward(draw, hx, xview_grad_);
         adjoint = xview_grad_.data();
       }
       Backend::scatter_add_samples(is.sample_size(), s.batch.data(), b, -lr_, adjoint, out.images.data());

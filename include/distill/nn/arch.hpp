@@ -1,7 +1,9 @@
 #ifndef DISTILL_NN_ARCH_HPP
 #define DISTILL_NN_ARCH_HPP
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -67,6 +69,14 @@ inline ArchSpec parse_arch(const std::string& name) {
     }
   }
   return spec;
+}
+
+/// The ConvNet depth the references use for an image size: 3 blocks up to 32×32 (CIFAR, MNIST's
+/// 28×28 and smaller), 4 for 64×64 (Tiny-ImageNet), 5 for 128×128 (the ImageNet subsets): past
+/// 32×32 each doubling of the side adds a block, so the last feature map stays about 4×4.
+inline Index conv_net_depth_for(Index height, Index width) {
+  const double side = double(std::max<Index>(1, std::min(height, width)));
+  return std::max<Index>(3, Index(std::lround(std::log2(side))) - 2);
 }
 
 /// Builds the ConvNet that `spec` names (depth and width as run-time values) and calls

@@ -23,9 +23,9 @@ struct HessianVectorWork {
 /// is the plain case; the unroll's inner loss adds Contrastive Fusion on the embedding.
 
 /// Softmax cross-entropy on the logits against hard labels (std::vector<int>) or label logits.
-template <class Scalar, class Target>
+template <class Scalar, class Target, class Backend = cpu::Backend>
 struct CrossEntropyOnLogits {
-  CrossEntropy<Scalar>& ce;
+  CrossEntropy<Scalar, Backend>& ce;
   const Target& target;
   bool uses_embedding() const { return false; }
   Shape logits_shape{};
@@ -85,11 +85,11 @@ Scalar hessian_vector_product(Net& net, Loss& loss, Work& work, const Scalar* th
 /// labels or a view of label logits; for the latter loss.label_mixed_product(net tangent logits)
 /// gives ∂/∂u ⟨∇θℓ, v⟩ afterwards.
 template <class Net, class Target, class Scalar = typename Net::scalar_type>
-Scalar hessian_vector_product(Net& net, CrossEntropy<Scalar>& loss, HessianVectorWork<Scalar>& work,
-                              const Scalar* theta, ConstView<Scalar> x, const Target& target,
-                              const Scalar* v, Scalar* grad, Scalar* hv,
-                              MutableView<Scalar> mixed = {}) {
-  CrossEntropyOnLogits<Scalar, Target> objective{loss, target};
+Scalar hessian_vector_product(Net& net, CrossEntropy<Scalar, typename Net::backend_type>& loss,
+                              HessianVectorWork<Scalar, typename Net::memory_space>& work, const Scalar* theta,
+                              typename Net::View x, const Target& target, const Scalar* v, Scalar* grad, Scalar* hv,
+                              typename Net::MutView mixed = {}) {
+  CrossEntropyOnLogits<Scalar, Target, typename Net::backend_type> objective{loss, target};
   return hessian_vector_product(net, objective, work, theta, x, v, grad, hv, mixed);
 }
 

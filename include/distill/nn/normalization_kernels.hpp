@@ -20,6 +20,17 @@ enum class NormGroups {
 
 namespace detail {
 
+/// The lanes that compute one group together. A group's functor is written once as
+/// run(g, lanes): lane `index` of `count` takes every count-th element of each plane, and
+/// `sum(v)` adds a value over the lanes (every lane gets the total). SerialLanes is one lane,
+/// the thread-per-plane kernel and the CPU; a CUDA backend's block-per-plane kernel passes a
+/// block of lanes with warp-shuffle sums (cuda::BlockLanes). With one lane the additions run in
+/// the same order as a plain loop.
+struct SerialLanes {
+  static constexpr Index index = 0, count = 1;
+  DISTILL_HOST_DEVICE double sum(double v) const { return v; }
+};
+
 /// Where the elements of each group are: `blocks` contiguous H×W planes per group.
 struct NormLayout {
   NormGroups groups;
@@ -49,26 +60,29 @@ struct NormForward {
   T* y;
   double* mean;
   double* sigma;
-  DISTILL_HOST_DEVICE void operator()(Index g) const {
+  DISTILL_HOST_DEVICE void operator()(Index g) const { run(g, SerialLanes{}); }
+  template <class Lanes>
+  DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
     double sum = 0;
     for (Index b = 0; b < nb; ++b) {
       const T* p = x + l.block_offset(g, b);
-      for (Index i = 0; i < m; ++i) sum += p[i];
+      for (Index i = lanes.index; i < m; i += lanes.count) sum += p[i];
     }
+    sum = lanes.sum(sum);
     const double mu = sum * inv_count;
     double ss = 0;
     for (Index b = 0; b < nb; ++b) {
       const T* p = x + l.block_offset(g, b);
-      for (Index i = 0; i < m; ++i) {
+      for (Index i = lanes.index; i < m; i += lanes.count) {
         const double d = p[i] - mu;
         ss += d * d;
       }
     }
+    ss = lanes.sum(ss);
     const double sg = std::sqrt(ss * inv_count + eps);
-    mean[g] = mu;
-    sigma[g] = sg;
+    if (lanes.index == 0) mean[g] = mu, sigma[g] = sg;
     const Index c = l.channel_of(g);
     const T scale = static_cast<T>(w[c] / sg);
     const T shift = static_cast<T>(w[l.channels + c] - w[c] * mu / sg);
@@ -76,7 +90,7 @@ struct NormForward {
       const Index off = l.block_offset(g, b);
       const T* p = x + off;
       T* q = y + off;
-      for (Index i = 0; i < m; ++i) q[i] = p[i] * scale + shift;
+      for (Index i = lanes.index; i < m; i += lanes.count) q[i] = p[i] * scale + shift;
     }
   }
 };
@@ -132,7 +146,9 @@ struct NormTangent {
   T* y_dot;
   double* mean_x_dot;
   double* sigma_dot;
-  DISTILL_HOST_DEVICE void operator()(Index g) const {
+  DISTILL_HOST_DEVICE void operator()(Index g) const { run(g, SerialLanes{}); }
+  template <class Lanes>
+  DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
     const double mu = mean[g], sg = sigma[g];
@@ -143,16 +159,15 @@ struct NormTangent {
         const Index off = l.block_offset(g, b);
         const T* p = x + off;
         const T* pd = x_dot + off;
-        for (Index i = 0; i < m; ++i) {
+        for (Index i = lanes.index; i < m; i += lanes.count) {
           mxd += pd[i];
           sd += (p[i] - mu) * pd[i];
         }
       }
-      mxd *= inv_count;
-      sd *= inv_count / sg;
+      mxd = lanes.sum(mxd) * inv_count;
+      sd = lanes.sum(sd) * (inv_count / sg);
     }
-    mean_x_dot[g] = mxd;
-    sigma_dot[g] = sd;
+    if (lanes.index == 0) mean_x_dot[g] = mxd, sigma_dot[g] = sd;
     const double gamma = w[c];
     const double gamma_dot = w_dot ? w_dot[c] : 0.0, beta_dot = w_dot ? w_dot[l.channels + c] : 0.0;
     for (Index b = 0; b < nb; ++b) {
@@ -160,7 +175,7 @@ struct NormTangent {
       const T* p = x + off;
       const T* pd = x_dot ? x_dot + off : nullptr;
       T* q = y_dot + off;
-      for (Index i = 0; i < m; ++i) {
+      for (Index i = lanes.index; i < m; i += lanes.count) {
         const double xhat = (p[i] - mu) / sg;
         const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
         q[i] = static_cast<T>(gamma_dot * xhat + gamma * xhat_dot + beta_dot);
@@ -182,7 +197,9 @@ struct NormBackward {
   T* gx;
   double* partial_gamma;
   double* partial_beta;
-  DISTILL_HOST_DEVICE void operator()(Index g) const {
+  DISTILL_HOST_DEVICE void operator()(Index g) const { run(g, SerialLanes{}); }
+  template <class Lanes>
+  DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
     const double mu = mean[g], sg = sigma[g];
@@ -192,14 +209,14 @@ struct NormBackward {
       const Index off = l.block_offset(g, b);
       const T* p = x + off;
       const T* q = gy + off;
-      for (Index i = 0; i < m; ++i) {
+      for (Index i = lanes.index; i < m; i += lanes.count) {
         sum_gy += q[i];
         sum_gy_xhat += q[i] * (p[i] - mu);
       }
     }
-    sum_gy_xhat /= sg;
-    partial_gamma[g] = sum_gy_xhat;
-    partial_beta[g] = sum_gy;
+    sum_gy = lanes.sum(sum_gy);
+    sum_gy_xhat = lanes.sum(sum_gy_xhat) / sg;
+    if (lanes.index == 0) partial_gamma[g] = sum_gy_xhat, partial_beta[g] = sum_gy;
     if (!gx) return;
     const double mean_a = gamma * sum_gy * inv_count, mean_a_xhat = gamma * sum_gy_xhat * inv_count;
     // gx = (γ·gy − mean a − x̂·mean(a·x̂))/σ, expanded to A·gy + B·x + C with x̂ = (x − μ)/σ.
@@ -211,7 +228,7 @@ struct NormBackward {
       const T* p = x + off;
       const T* q = gy + off;
       T* r = gx + off;
-      for (Index i = 0; i < m; ++i) r[i] = A * q[i] + B * p[i] + C;
+      for (Index i = lanes.index; i < m; i += lanes.count) r[i] = A * q[i] + B * p[i] + C;
     }
   }
 };
@@ -235,7 +252,9 @@ struct NormBackwardTangent {
   T* gx_dot;
   double* partial_gamma;
   double* partial_beta;
-  DISTILL_HOST_DEVICE void operator()(Index g) const {
+  DISTILL_HOST_DEVICE void operator()(Index g) const { run(g, SerialLanes{}); }
+  template <class Lanes>
+  DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
     const Index c = l.channel_of(g);
@@ -249,7 +268,7 @@ struct NormBackwardTangent {
       const T* pd = x_dot ? x_dot + off : nullptr;
       const T* q = gy + off;
       const T* qd = gy_dot ? gy_dot + off : nullptr;
-      for (Index i = 0; i < m; ++i) {
+      for (Index i = lanes.index; i < m; i += lanes.count) {
         const double xhat = (p[i] - mu) / sg;
         const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
         const double gyi = q[i], gydi = qd ? double(qd[i]) : 0.0;
@@ -260,8 +279,12 @@ struct NormBackwardTangent {
         s_gy_xhatd += gyi * xhat_dot;
       }
     }
-    partial_gamma[g] = s_gyd_xhat + s_gy_xhatd;  // ġγ
-    partial_beta[g] = s_gyd;                     // ġβ
+    s_gy = lanes.sum(s_gy);
+    s_gy_xhat = lanes.sum(s_gy_xhat);
+    s_gyd = lanes.sum(s_gyd);
+    s_gyd_xhat = lanes.sum(s_gyd_xhat);
+    s_gy_xhatd = lanes.sum(s_gy_xhatd);
+    if (lanes.index == 0) partial_gamma[g] = s_gyd_xhat + s_gy_xhatd, partial_beta[g] = s_gyd;  // ġγ, ġβ
     if (!gx_dot) return;
     // a = γ·gy, ȧ = γ̇·gy + γ·ġy.
     const double mean_a = gamma * s_gy * inv_count;
@@ -276,7 +299,7 @@ struct NormBackwardTangent {
       const T* q = gy + off;
       const T* qd = gy_dot ? gy_dot + off : nullptr;
       T* r = gx_dot + off;
-      for (Index i = 0; i < m; ++i) {
+      for (Index i = lanes.index; i < m; i += lanes.count) {
         const double xhat = (p[i] - mu) / sg;
         const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
         const double a = gamma * q[i];

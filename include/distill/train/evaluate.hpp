@@ -51,7 +51,7 @@ inline EvalResult summarize_runs(std::vector<double> accuracies) {
 /// from the same, so every run is reproducible on its own. `on_run(r, accuracy)` is optional.
 template <class Scalar, class Augment>
 EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const Labels<Scalar>& labels,
-                        Index classes, const Dataset<Scalar>& test, const Augment* augment,
+                        Index classes, const Dataset<Scalar>& test, const Augment& augment,
                         const std::function<void(Index, double)>& on_run = {}) {
   DISTILL_CHECK(cfg.runs > 0, "evaluate: runs must be positive, got " << cfg.runs);
   const Shape s = images.shape();

@@ -87,11 +87,11 @@ inline ExpertTrajectory load_expert(const std::string& path) {
 /// (expert_000.safetensors, …), rewritten atomically after every epoch, and the preprocessing
 /// into preprocessing.safetensors. Completed experts are skipped and a partly trained one
 /// continues from its last saved epoch; since every epoch depends only on θ and (seed, epoch),
-/// the result equals an uninterrupted run. `augment` (DSA) may be null.
+/// the result equals an uninterrupted run. `augment`: Dsa, or IdentityAugment for none.
 template <class Augment>
 void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                    const Preprocessing<float>& preprocessing, const std::string& dir,
-                   const Augment* augment, const std::function<void(const ExpertEpoch&)>& on_epoch = {}) {
+                   const Augment& augment, const std::function<void(const ExpertEpoch&)>& on_epoch = {}) {
   DISTILL_CHECK(cfg.experts > 0 && cfg.epochs > 0,
                 "experts: --experts and --epochs must be positive");
   const auto& train = data.train;
@@ -158,7 +158,7 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                                     {"train_size", std::to_string(train.size())},
                                     {"epochs_done", std::to_string(s.epoch)},
                                     {"epochs_planned", std::to_string(cfg.epochs)},
-                                    {"augmentation", augment ? "dsa" : "none"},
+                                    {"augmentation", augment.is_identity() ? "none" : "dsa"},
                                     {"parameters", names.dump()},
                                     {"train_accuracy", nlohmann::json(traj.train_accuracy).dump()},
                                     {"test_accuracy", nlohmann::json(traj.test_accuracy).dump()}};

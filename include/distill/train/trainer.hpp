@@ -8,6 +8,7 @@
 #include <numeric>
 #include <vector>
 
+#include "distill/augment/identity.hpp"
 #include "distill/core/rng.hpp"
 #include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
@@ -39,22 +40,6 @@ struct TrainConfig {
   std::function<void(Index, Index)> on_batch;
 };
 
-/// The identity augmentation, for training without DSA: `train_network(…, no_augment())`.
-struct NoAugment {
-  struct Draw {};
-  Draw draw(Index, Index, Index, Index, std::uint64_t) const { return {}; }
-  /// y = x (the callers skip the copy when they know the augmentation is NoAugment).
-  template <class X, class Y>
-  void forward(const Draw&, const X& x, Y&& y) const {
-    if (x.data() != y.data()) std::copy(x.data(), x.data() + x.size(), y.data());
-  }
-  template <class X, class Y>
-  void backward(const Draw& d, const X& gy, Y&& gx) const {
-    forward(d, gy, gx);
-  }
-};
-inline const NoAugment* no_augment() { return nullptr; }
-
 /// Statistics of one epoch.
 struct EpochStats {
   Index epoch = 0;  ///< 1-based
@@ -62,16 +47,16 @@ struct EpochStats {
 };
 
 /// Trains θ in place by minibatch SGD with cross-entropy on (images, labels): a fresh
-/// permutation per epoch (drawn from cfg.seed), the last partial batch kept, `augment` (may be
-/// null) applied to every batch with a draw seeded by (seed, epoch, batch), as the reference
-/// evaluation and expert code do. Augment needs `draw(n, c, h, w, seed)` and
-/// `forward(draw, x, y)`. `on_epoch` (may be empty) sees each epoch's mean loss and accuracy.
+/// permutation per epoch (drawn from cfg.seed), the last partial batch kept, `augment` (Dsa, or
+/// IdentityAugment for none) applied to every batch with a draw seeded by (seed, epoch, batch),
+/// as the reference evaluation and expert code do. Augment needs `draw(n, c, h, w, seed)`,
+/// `forward(draw, x, y)` and `is_identity()`. `on_epoch` (may be empty) sees each epoch's mean loss and accuracy.
 /// Every epoch depends only on θ and (seed, epoch), so a run stopped after epoch e and resumed
 /// with first_epoch = e reproduces the uninterrupted one when the optimiser has no state
 /// (momentum 0, as for expert trajectories).
 template <class Net, class Augment, class Scalar = typename Net::scalar_type>
 void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, const Labels<Scalar>& labels,
-                   const TrainConfig& cfg, const Augment* augment,
+                   const TrainConfig& cfg, const Augment& augment,
                    const std::function<void(const EpochStats&)>& on_epoch = {}) {
   const Index n = images.shape().n;
   DISTILL_CHECK(n > 0, "train_network: empty training set");
@@ -99,11 +84,11 @@ void train_network(Net& net, Vector<Scalar>& theta, ConstView<Scalar> images, co
       const Index count = std::min(cfg.batch, n - first);
       gather_samples(images, order, first, count, xb);
       ConstView<Scalar> input = xb;
-      if (augment) {
-        const auto draw = augment->draw(count, xb.shape().c, xb.shape().h, xb.shape().w,
+      if (!augment.is_identity()) {
+        const auto draw = augment.draw(count, xb.shape().c, xb.shape().h, xb.shape().w,
                                         seeds::training_batch(cfg.seed, std::uint64_t(epoch), std::uint64_t(b)));
         xa.resize(xb.shape());
-        augment->forward(draw, xb, xa);
+        augment.forward(draw, xb, xa);
         input = xa;
       }
       const auto out = net.forward(theta.data(), input);

@@ -59,6 +59,9 @@ TEST_CASE("cpu::Backend: loops, sums and sample moves", "[backend][cpu]") {
   CHECK(cpu::Backend::squared_norm(3, a.data() + 1) == 1.0 + 4.0 + 9.0);
   cpu::Backend::axpy(n, -0.5, b.data(), a.data());
   CHECK(a[10] == 9.0);
+  cpu::Backend::scal(n, 4.0, a.data());
+  CHECK(a[10] == 36.0);
+  CHECK(a[n - 1] == 4.0 * (double(n - 1) - 1.0));
   // The sum adds in index order after init: ((1e16 − 1e16) + 1) is 1, any other grouping 0.
   const double big[] = {1e16, -1e16, 1.0};
   CHECK(cpu::Backend::sum(3, [&](Index i) { return big[i]; }) == 1.0);

@@ -89,6 +89,11 @@ struct Backend {
     Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(y, n) +=
         alpha * Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(x, n);
   }
+  /// x = alpha·x.
+  template <class T>
+  static void scal(Index n, T alpha, T* x) {
+    Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(x, n) *= alpha;
+  }
   template <class T>
   static T squared_norm(Index n, const T* x) {
     return Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(x, n).squaredNorm();

@@ -57,18 +57,19 @@ class Convolution {
   PerThread<Workspace> work_;
 };
 
-// Enough images per GEMM that its outer dimension reaches ~256 rows, but at least
-// min(n, kMinChunks) chunks so that small batches still spread over threads. The layout depends
-// on the batch and the image size only, never on the thread count: Eigen's GEMM rounds a row
-// differently depending on where it falls in the matrix, so a thread-dependent stacking would
-// make results depend on the thread count.
+// Enough images per GEMM that its outer dimension reaches ~256 rows, in a multiple of two
+// chunks (balanced on 2, 4, … threads). The layout depends on the batch and the image size only,
+// never on the thread count: Eigen's GEMM rounds a row differently depending on where it falls in
+// the matrix, so a thread-dependent stacking would make results depend on the thread count. On
+// two threads this is the stacking the code had before the backend seam (a fixed minimum of 8
+// chunks instead split small batches of small images into GEMMs too short to run at speed).
 template <class T>
 Index Convolution<T>::chunk_count(Index n, Index patches) {
-  constexpr Index kMinChunks = 8;
+  constexpr Index kMultiple = 2;
+  if (n <= kMultiple) return n;
   const Index per_chunk = std::max<Index>(1, (256 + patches - 1) / patches);
-  Index chunks = std::max((n + per_chunk - 1) / per_chunk, std::min(n, kMinChunks));
-  if (chunks % 2 == 1 && chunks < n) ++chunks;  // even counts balance on 2, 4, 8 … threads
-  return chunks;
+  const Index rounds = std::max<Index>(1, n / (kMultiple * per_chunk));
+  return std::min(n, kMultiple * rounds);
 }
 
 // Chunks come largest first and run cyclically over threads, which balances them.
@@ -79,7 +80,7 @@ void Convolution<T>::for_each_chunk(const ConvProblem& p, F&& f) {
   const Index n = p.batch, patches = p.g.patches();
   const Index chunks = chunk_count(n, patches);
   const Index gemm_cost = patches * std::max<Index>(1, n / chunks) * p.g.taps() * p.out_channels;
-  parallel_for_cyclic(chunks, [&](Index i) { f(chunk(n, chunks, i), work_.local()); }, gemm_cost);
+  parallel_for(chunks, [&](Index i) { f(chunk(n, chunks, i), work_.local()); }, gemm_cost, Schedule::kCyclic);
 }
 
 template <class T>

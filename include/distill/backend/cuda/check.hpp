@@ -1,0 +1,43 @@
+#ifndef DISTILL_BACKEND_CUDA_CHECK_HPP
+#define DISTILL_BACKEND_CUDA_CHECK_HPP
+
+// Every CUDA, cuBLAS and cuDNN call of the library goes through one of these macros: a failure
+// becomes a distill::error naming the call, the library's own error string, the file and the
+// line. A library must not exit the process on a failed call (llm.c's cudaCheck does).
+
+#include <sstream>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include "distill/core/error.hpp"
+
+namespace distill::detail {
+
+[[noreturn]] inline void cuda_fail(const char* call, const char* what, const char* file, int line) {
+  std::ostringstream os;
+  os << call << " failed: " << what << " (" << file << ":" << line << ")";
+  throw error(os.str());
+}
+
+inline void cuda_check(cudaError_t e, const char* call, const char* file, int line) {
+  if (e != cudaSuccess) cuda_fail(call, cudaGetErrorString(e), file, line);
+}
+inline void cuda_check(cublasStatus_t s, const char* call, const char* file, int line) {
+  if (s != CUBLAS_STATUS_SUCCESS) cuda_fail(call, cublasGetStatusString(s), file, line);
+}
+inline void cuda_check(cudnnStatus_t s, const char* call, const char* file, int line) {
+  if (s != CUDNN_STATUS_SUCCESS) cuda_fail(call, cudnnGetErrorString(s), file, line);
+}
+
+}  // namespace distill::detail
+
+/// Checks a cudaError_t, cublasStatus_t or cudnnStatus_t and throws distill::error on failure.
+#define DISTILL_CUDA_CHECK(call) ::distill::detail::cuda_check((call), #call, __FILE__, __LINE__)
+
+/// Checks the launch of the kernel just started (a bad configuration is only reported here).
+#define DISTILL_CUDA_CHECK_LAUNCH(kernel) \
+  ::distill::detail::cuda_check(cudaGetLastError(), "launch of " kernel, __FILE__, __LINE__)
+
+#endif  // DISTILL_BACKEND_CUDA_CHECK_HPP
