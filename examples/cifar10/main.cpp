@@ -1,7 +1,7 @@
 // Quick start (design §6): distil CIFAR-10 into one image per class with DATM-CLR in about a
 // quarter of an hour on two CPU cores. It whitens the data (ZCA), trains a few short expert
 // trajectories, runs DATM-CLR, evaluates the set with the published protocol and writes the
-// images as a PNG grid and a summary. Every stage resumes: run it again after a stop.
+// images as a PNG grid, a summary and report.html for the experts and for the run. Every stage resumes: run it again after a stop.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -49,11 +49,14 @@ int quickstart(const Options& o) {
     std::printf("[2/4] training %ld experts for %ld epochs on %ld images\n", long(o.experts), long(o.expert_epochs),
                 long(n));
     std::fflush(stdout);
-    train_experts(cfg, subset, zca, experts_dir, dsa, [](const ExpertEpoch& e) {
+    MetricsLog log(experts_dir + "/metrics.jsonl");
+    train_experts(cfg, subset, zca, experts_dir, dsa, [&](const ExpertEpoch& e) {
       std::printf("      expert %ld epoch %ld: test accuracy %.1f%% (%.0f s)\n", long(e.expert), long(e.epoch),
                   100 * e.test_accuracy, e.seconds);
       std::fflush(stdout);
+      log.write(report::expert_epoch_record(e));
     });
+    report::write_report(experts_dir);
   }
 
   // 3. DATM-CLR at IPC 1: the published DATM setting with Contrastive Fusion and Update, a
@@ -92,16 +95,17 @@ int quickstart(const Options& o) {
   grid.upscale = 4;
   write_synthetic_set_png(png, result.set, grid);
   const EvalResult& r = result.final_evaluation;
-  char summary[512];
+  char summary[640];
   std::snprintf(summary, sizeof summary,
                 "DATM-CLR, CIFAR-10, 1 image per class\n"
                 "  experts: %ld x %ld epochs on %ld images\n"
                 "  distillation: %ld iterations, N = %ld\n"
                 "  test accuracy: %.2f%% +- %.2f%% (5 ConvNet-3, 1000 epochs, DSA)\n"
-                "  images: %s\n  set: %s\n  wall time: %.1f min\n",
+                "  images: %s\n  set: %s\n  report: %s\n  wall time: %.1f min\n",
                 long(o.experts), long(o.expert_epochs), long(std::min(o.expert_images, data.train.size())),
                 long(result.iterations), long(s.syn_steps), 100 * r.mean, 100 * r.std, png.c_str(),
-                Distiller<DATM_CLR, ConvNet3<float>>::synthetic_path(opt.out_dir).c_str(), total.seconds() / 60);
+                Distiller<DATM_CLR, ConvNet3<float>>::synthetic_path(opt.out_dir).c_str(),
+                report::report_path(opt.out_dir).c_str(), total.seconds() / 60);
   const std::string text = summary;
   write_file_atomic(o.out + "/summary.txt", {{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}});
   std::printf("\n%s", summary);

@@ -17,6 +17,7 @@ namespace distill::cli {
 void add_experts(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_show(CLI::App& app);
+void add_report(CLI::App& app);
 void add_run(CLI::App& app);
 void add_presets(CLI::App& app);
 void add_bench(CLI::App& app);
@@ -72,6 +73,16 @@ struct CommonFlags {
     if (threads > 0) set_threads(threads);
   }
 };
+
+/// Rewrites `dir`/report.html; a page that cannot be written is a warning, never the end of a
+/// run or of the experts' training.
+inline void refresh_report(const std::string& dir) {
+  try {
+    report::write_report(dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s/report.html not updated: %s\n", dir.c_str(), e.what());
+  }
+}
 
 /// load_dataset with a line on stderr saying what was read.
 inline DatasetSplits<float> load_data(const std::string& kind, const std::string& dir) {

@@ -1,6 +1,9 @@
 // distill evaluate: the evaluation protocol on a synthetic set, or on random real images (a
-// fresh draw per network); the last line is accuracy_mean=... accuracy_std=... in percent.
+// fresh draw per network); the last line is accuracy_mean=... accuracy_std=... in percent. A
+// set in a run directory gets its results recorded there and shown in the run's report.
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -34,6 +37,24 @@ std::vector<std::string> arch_list(const std::string& flag) {
     begin = end + 1;
   }
   return archs;
+}
+
+/// A set that lives in a run directory gets its results appended to the run's
+/// evaluations.jsonl, and the run's report.html shows them.
+void record_in_run(const EvaluateArgs& a, const std::vector<std::string>& archs, const std::vector<EvalResult>& results,
+                   const std::map<std::string, std::string>& info) {
+  if (a.synthetic.empty()) return;
+  const std::filesystem::path file(a.synthetic);
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  if (!report::is_run_directory(dir)) return;
+  const auto it = info.find("iteration");
+  const Index iteration = it == info.end() ? -1 : std::atol(it->second.c_str());
+  MetricsLog log(dir + "/evaluations.jsonl");
+  for (std::size_t ai = 0; ai < archs.size(); ++ai)
+    log.write(report::evaluation_record(file.filename().string(), archs[ai], a.epochs, results[ai].accuracies,
+                                        results[ai].mean, results[ai].std, iteration));
+  refresh_report(dir);
+  std::fprintf(stderr, "recorded in %s/evaluations.jsonl and %s\n", dir.c_str(), report::report_path(dir).c_str());
 }
 
 void run_evaluate(const EvaluateArgs& a) {
@@ -106,6 +127,7 @@ void run_evaluate(const EvaluateArgs& a) {
                {"accuracies", acc}, {"mean", results.back().mean}, {"std", results.back().std}});
   }
   progress.finish();
+  record_in_run(a, archs, results, set ? set->info : std::map<std::string, std::string>{});
   if (archs.size() == 1) {
     for (std::size_t r = 0; r < results[0].accuracies.size(); ++r)
       std::printf("run %zu: %.2f%%\n", r, 100 * results[0].accuracies[r]);

@@ -1,5 +1,5 @@
 // distill experts: expert trajectories (SGD lr 0.01, batch 256, DSA), θ at initialisation and
-// after every epoch; an existing run in --out continues where it stopped.
+// after every epoch, and report.html; an existing run in --out continues where it stopped.
 #include <memory>
 
 #include "commands.hpp"
@@ -42,11 +42,12 @@ void run_experts(const ExpertsArgs& a) {
     std::printf("expert %ld epoch %ld/%ld loss %.4f train_acc %.2f%% test_acc %.2f%% (%.1f s)\n", long(e.expert),
                 long(e.epoch), long(e.epochs), e.loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.seconds);
     std::fflush(stdout);
-    log.write({{"event", "expert_epoch"}, {"expert", e.expert}, {"epoch", e.epoch}, {"loss", e.loss},
-               {"train_accuracy", e.train_accuracy}, {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
+    log.write(report::expert_epoch_record(e));
+    refresh_report(a.out);
     progress.update(++done);
   });
   progress.finish();
+  refresh_report(a.out);  // also when every expert was already complete
   std::printf("experts=%ld epochs=%ld out=%s\n", long(a.experts), long(a.epochs), a.out.c_str());
 }
 

@@ -1,5 +1,5 @@
 // The `distill` command: expert trajectories, distillation with any registered method,
-// evaluation of synthetic sets, pictures and benchmarks, one source file per subcommand.
+// evaluation of synthetic sets, pictures, reports and benchmarks, one source file per subcommand.
 // Every error is reported on one line and exits non-zero.
 #include <CLI/CLI.hpp>
 
@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   distill::cli::add_run(app);
   distill::cli::add_presets(app);
   distill::cli::add_show(app);
+  distill::cli::add_report(app);
   distill::cli::add_bench(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback

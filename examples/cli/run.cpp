@@ -1,5 +1,5 @@
 // distill run: distil a dataset with any registered method; writes the synthetic set, a PNG
-// grid, checkpoints, metrics and a summary. The method's registry row decides whether it
+// grid, checkpoints, metrics, a summary and report.html. The method's registry row decides whether it
 // needs experts and which of their epochs are loaded (methods/run.hpp).
 #include <memory>
 
@@ -127,6 +127,8 @@ void run_distill(const RunArgs& a) {
   const DistillResult r = run_method(builtin_methods(), s, net, data, experts,
                                      dsa, progress_options(a, progress));
   write_summary(a, s, experts, r, wall.seconds());
+  refresh_report(a.out);  // again, now with the summary's wall time
+  std::printf("wrote %s\n", report::report_path(a.out).c_str());
   if (!r.final_evaluation.accuracies.empty())
     std::printf("accuracy_mean=%.2f accuracy_std=%.2f\n", 100 * r.final_evaluation.mean, 100 * r.final_evaluation.std);
   else
@@ -138,7 +140,7 @@ void run_distill(const RunArgs& a) {
 void add_run(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Distil a dataset (trajectory matching or distribution matching); writes "
-                                        "the synthetic set, a PNG grid, checkpoints, metrics and a summary; the last "
+                                        "the synthetic set, a PNG grid, checkpoints, metrics, a summary and report.html; the last "
                                         "line is accuracy_mean=... accuracy_std=...");
   cmd->add_option("--method", a->method, "Method")->required()->check(CLI::IsMember(builtin_methods().names()));
   cmd->add_option("--ipc", a->ipc, "Synthetic images per class")->capture_default_str()->check(at_least(1));

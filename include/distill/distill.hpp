@@ -92,4 +92,12 @@
 #include "distill/data/synthetic_set_png.hpp"
 #include "distill/data/zca.hpp"
 
+#include "distill/report/experts_report.hpp"
+#include "distill/report/html.hpp"
+#include "distill/report/image_grid.hpp"
+#include "distill/report/report.hpp"
+#include "distill/report/run_log.hpp"
+#include "distill/report/run_report.hpp"
+#include "distill/report/svg_chart.hpp"
+
 #endif  // DISTILL_DISTILL_HPP

@@ -154,3 +154,14 @@ TEST_CASE("write_png_grid: failures name the file", "[data][png][cpu]") {
                     Catch::Contains("upscale 0"));
   CHECK_FALSE(fs::exists(ok));
 }
+
+TEST_CASE("encode_png_grid: the bytes write_png_grid writes, for embedding in a page", "[data][png][cpu]") {
+  TempDir dir;
+  Tensor<float> images(Shape(2, 3, 4, 4));
+  for (Index k = 0; k < images.size(); ++k) images[k] = float(k % 7) / 6.0f;
+  const fs::path file = dir.path / "grid.png";
+  write_png_grid(file.string(), images.cview(), 1, 2);
+  CHECK(encode_png_grid("in memory", images.cview(), 1, 2) == read_bytes(file));
+  CHECK_THROWS_WITH(encode_png_grid("report image 3", images.cview(), 2, 2),
+                    Catch::Contains("report image 3") && Catch::Contains("do not fill"));
+}

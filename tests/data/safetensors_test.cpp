@@ -531,3 +531,24 @@ TEST_CASE("safetensors files read back in Python with only json and numpy",
     }
   }
 }
+
+TEST_CASE("read_safetensors_metadata: the metadata from the header alone, with the file's errors",
+          "[data][safetensors]") {
+  TempDir dir;
+  const std::string path = dir.file("traj.safetensors");
+  distill::write_safetensors(path, sample_file());
+  CHECK(distill::read_safetensors_metadata(path) == distill::read_safetensors(path).metadata);
+  // The tensors are not read: a corrupt data byte goes unnoticed here (read_safetensors catches it).
+  Bytes bytes = read_bytes(path);
+  bytes[bytes.size() - 20] ^= 0x01;
+  write_bytes(path, bytes);
+  CHECK(distill::read_safetensors_metadata(path).at("method") == "DATM-CLR");
+  // A cut header and a missing file are errors naming the file.
+  write_bytes(path, Bytes(bytes.begin(), bytes.begin() + 40));
+  CHECK_THROWS_WITH(distill::read_safetensors_metadata(path),
+                    StartsWith(path + ": header length ") && Contains("runs past the end of the 40-byte file"));
+  write_bytes(path, Bytes{1, 2, 3});
+  CHECK_THROWS_WITH(distill::read_safetensors_metadata(path), StartsWith(path + ": file of 3 bytes is too short"));
+  CHECK_THROWS_WITH(distill::read_safetensors_metadata(dir.file("none.safetensors")),
+                    StartsWith(dir.file("none.safetensors") + ": cannot open"));
+}

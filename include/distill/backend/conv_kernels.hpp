@@ -32,6 +32,31 @@ struct Im2colElement {
   }
 };
 
+/// Input element i of a batch of NCHW images: image n, channel c, row h, column w.
+struct InputElement {
+  Index n, c, h, w;
+  DISTILL_HOST_DEVICE InputElement(const ConvGeometry& g, Index i)
+      : n(i / g.image_size()), c(i % g.image_size() / (g.height * g.width)), h(i / g.width % g.height),
+        w(i % g.width) {}
+};
+
+/// Calls f(kh, kw, q) for every tap (kh, kw) whose output pixel q = oh·wo + ow reads input pixel
+/// (h, w), kh then kw ascending: the transpose of im2col's gather, which col2im and the direct
+/// backward-data convolution both sum over in this order.
+template <class F>
+DISTILL_HOST_DEVICE void for_each_reading_output(const ConvGeometry& g, Index h, Index w, F&& f) {
+  const Index ho = g.out_height(), wo = g.out_width(), k = g.kernel;
+  for (Index kh = 0; kh < k; ++kh) {
+    const Index oh = h + g.padding - kh;
+    if (oh < 0 || oh >= ho) continue;
+    for (Index kw = 0; kw < k; ++kw) {
+      const Index ow = w + g.padding - kw;
+      if (ow < 0 || ow >= wo) continue;
+      f(kh, kw, oh * wo + ow);
+    }
+  }
+}
+
 /// gx = col2im(gcol) for input element i of the chunk: Σ over (kh, kw), in cpu::col2im's order.
 template <class T>
 struct Col2imElement {
@@ -40,19 +65,12 @@ struct Col2imElement {
   const T* gcol;
   T* gx;  ///< the chunk's first image
   DISTILL_HOST_DEVICE void operator()(Index i) const {
-    const Index P = g.patches(), ho = g.out_height(), wo = g.out_width(), k = g.kernel;
-    const Index j = i / g.image_size(), r = i % g.image_size();
-    const Index c = r / (g.height * g.width), ih = (r / g.width) % g.height, iw = r % g.width;
+    const Index P = g.patches(), k = g.kernel;
+    const InputElement e(g, i);
     T s = 0;
-    for (Index kh = 0; kh < k; ++kh) {
-      const Index oh = ih + g.padding - kh;
-      if (oh < 0 || oh >= ho) continue;
-      for (Index kw = 0; kw < k; ++kw) {
-        const Index ow = iw + g.padding - kw;
-        if (ow < 0 || ow >= wo) continue;
-        s += gcol[((c * k + kh) * k + kw) * ld + j * P + oh * wo + ow];
-      }
-    }
+    for_each_reading_output(g, e.h, e.w, [&](Index kh, Index kw, Index q) {
+      s += gcol[((e.c * k + kh) * k + kw) * ld + e.n * P + q];
+    });
     gx[i] = s;
   }
 };
@@ -145,24 +163,17 @@ struct DirectConvBackwardData {
   ConvPairs<T> pairs;  ///< (gy, W)
   T* gx;
   DISTILL_HOST_DEVICE void operator()(Index i) const {
-    const Index P = g.patches(), ho = g.out_height(), wo = g.out_width(), k = g.kernel;
-    const Index n = i / g.image_size(), r = i % g.image_size();
-    const Index c = r / (g.height * g.width), ih = (r / g.width) % g.height, iw = r % g.width;
+    const Index P = g.patches(), k = g.kernel;
+    const InputElement e(g, i);
     double s = 0;
     for (int t = 0; t < 2; ++t) {
       if (!pairs.has(t)) continue;
-      const T* gy = pairs.a[t] + n * out * P;
+      const T* gy = pairs.a[t] + e.n * out * P;
       for (Index o = 0; o < out; ++o) {
-        const T* w = pairs.b[t] + o * g.taps() + c * k * k;
-        for (Index kh = 0; kh < k; ++kh) {
-          const Index oh = ih + g.padding - kh;
-          if (oh < 0 || oh >= ho) continue;
-          for (Index kw = 0; kw < k; ++kw) {
-            const Index ow = iw + g.padding - kw;
-            if (ow < 0 || ow >= wo) continue;
-            s += double(gy[o * P + oh * wo + ow]) * double(w[kh * k + kw]);
-          }
-        }
+        const T* w = pairs.b[t] + o * g.taps() + e.c * k * k;
+        for_each_reading_output(g, e.h, e.w, [&](Index kh, Index kw, Index q) {
+          s += double(gy[o * P + q]) * double(w[kh * k + kw]);
+        });
       }
     }
     gx[i] = T(s);

@@ -2,20 +2,14 @@
 #define DISTILL_DATA_PNG_HPP
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <functional>
 #include <limits>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "distill/core/error.hpp"
 #include "distill/core/tensor.hpp"
+#include "distill/data/file_io.hpp"
 
 // stb_image_write (Debian's libstb-dev) is compiled into every translation unit that includes
 // this header, with internal linkage (STB_IMAGE_WRITE_STATIC), so a header-only library needs
@@ -57,30 +51,6 @@ struct PngGridOptions {
 
 namespace detail {
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// a reader never sees a half-written file. Throws distill::error naming `path`.
-inline void write_file_atomically(const std::string& path,
-                                  const std::vector<unsigned char>& bytes) {
-  static std::atomic<unsigned> counter{0};
-  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-  const std::string tmp = path + ".tmp" + std::to_string(stamp) + "-" +
-                          std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) +
-                          "-" + std::to_string(counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  DISTILL_CHECK(f != nullptr, "cannot write '" << path << "': cannot create " << tmp);
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool closed = std::fclose(f) == 0;
-  std::error_code ec;
-  if (written && closed) std::filesystem::rename(tmp, path, ec);
-  if (!written || !closed || ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    DISTILL_CHECK(false, "cannot write '"
-                             << path << "'"
-                             << (ec ? ": " + ec.message() : std::string(": write failed")));
-  }
-}
-
 inline void append_png_bytes(void* context, void* data, int size) {
   auto* out = static_cast<std::vector<unsigned char>*>(context);
   const auto* bytes = static_cast<const unsigned char*>(data);
@@ -89,14 +59,14 @@ inline void append_png_bytes(void* context, void* data, int size) {
 
 }  // namespace detail
 
-/// Writes `images` ([rows·cols, C, H, W], C = 1 or 3) as one PNG grid of `rows` × `cols`
+/// The PNG bytes of `images` ([rows·cols, C, H, W], C = 1 or 3) as one grid of `rows` × `cols`
 /// cells, image i in row i / cols and column i % cols, so images given class-major put one
 /// class per row. Values are taken as colours in [0, 1] (invert the preprocessing first), then
 /// clipped (or stretched per image, see PngGridOptions) and rounded to 8 bits; NaN becomes 0.
-/// The file appears atomically; throws distill::error naming `path` on failure.
+/// `path` only names the image in errors (a file to be, or a report it is embedded in).
 template <class Scalar>
-void write_png_grid(const std::string& path, ConstView<Scalar> images, Index rows, Index cols,
-                    const PngGridOptions& options = {}) {
+std::vector<unsigned char> encode_png_grid(const std::string& path, ConstView<Scalar> images, Index rows, Index cols,
+                                           const PngGridOptions& options = {}) {
   const Shape s = images.shape();
   DISTILL_CHECK(rows > 0 && cols > 0 && s.n == rows * cols,
                 "write_png_grid '" << path << "': " << s.n << " images do not fill a " << rows
@@ -161,7 +131,16 @@ void write_png_grid(const std::string& path, ConstView<Scalar> images, Index row
   const int ok = stbi_write_png_to_func(&detail::append_png_bytes, &png, int(width), int(height),
                                         int(s.c), pixels.data(), int(stride));
   DISTILL_CHECK(ok != 0 && !png.empty(), "cannot write '" << path << "': PNG encoding failed");
-  detail::write_file_atomically(path, png);
+  return png;
+}
+
+/// encode_png_grid written to `path`; the file appears atomically (write_file_atomic), and
+/// distill::error names `path` on failure.
+template <class Scalar>
+void write_png_grid(const std::string& path, ConstView<Scalar> images, Index rows, Index cols,
+                    const PngGridOptions& options = {}) {
+  const std::vector<unsigned char> png = encode_png_grid(path, images, rows, cols, options);
+  write_file_atomic(path, {{png.data(), png.size()}});
 }
 
 }  // namespace distill

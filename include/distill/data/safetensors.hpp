@@ -183,6 +183,11 @@ SafetensorsFile parse_safetensors(const std::uint8_t* data, std::size_t size,
 /// Reads and parses a safetensors file; errors name the path.
 SafetensorsFile read_safetensors(const std::string& path);
 
+/// The user metadata of a safetensors file, read from its header alone (an expert trajectory
+/// of gigabytes costs a few kilobytes): the header length and JSON are checked as
+/// parse_safetensors checks them; the tensors and their CRC-32s are not read. Errors name the path.
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
+
 }  // namespace distill
 
 #include "distill/data/safetensors_impl.hpp"

@@ -7,7 +7,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -279,6 +281,37 @@ inline SafetensorsFile parse_safetensors(const std::uint8_t* data, std::size_t s
   }
   detail::check_distill_metadata(out, file);
   return out;
+}
+
+inline std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  DISTILL_CHECK(in.good(), path << ": cannot open: " << std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  DISTILL_CHECK(size > 0, path << ": empty file");
+  DISTILL_CHECK(size >= 8, path << ": file of " << size << " bytes is too short for the 8-byte header length");
+  std::uint8_t prefix[8];
+  in.read(reinterpret_cast<char*>(prefix), 8);
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | prefix[i];
+  DISTILL_CHECK(n <= kMaxSafetensorsHeaderBytes,
+                path << ": header length " << n << " exceeds the limit of " << kMaxSafetensorsHeaderBytes << " bytes");
+  DISTILL_CHECK(n <= size - 8, path << ": header length " << n << " runs past the end of the " << size << "-byte file");
+  std::vector<std::uint8_t> text(static_cast<std::size_t>(n));
+  in.read(reinterpret_cast<char*>(text.data()), std::streamsize(n));
+  DISTILL_CHECK(in.good(), path << ": reading the header failed");
+  const nlohmann::json header = detail::parse_header_json(text.data(), text.data() + text.size(), path);
+  DISTILL_CHECK(header.is_object(), path << ": header is not a JSON object");
+  std::map<std::string, std::string> metadata;
+  const auto meta = header.find("__metadata__");
+  if (meta == header.end()) return metadata;
+  DISTILL_CHECK(meta->is_object(), path << ": __metadata__ is not a JSON object");
+  for (const auto& kv : meta->items()) {
+    DISTILL_CHECK(kv.value().is_string(), path << ": __metadata__ value of '" << kv.key() << "' is not a string");
+    if (!detail::is_reserved_metadata_key(kv.key())) metadata[kv.key()] = kv.value().get<std::string>();
+  }
+  return metadata;
 }
 
 }  // namespace distill

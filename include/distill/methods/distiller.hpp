@@ -42,6 +42,9 @@ struct DistillerOptions {
   std::function<void(const IterationRecord&)> on_iteration;  ///< may throw to stop the run
   std::function<void(const EvaluationRecord&)> on_evaluation;
   std::function<void(Index run, Index epoch)> on_eval_epoch;  ///< progress of evaluations
+  /// Rewrite out_dir/report.html (report::write_report) after every checkpoint and at the end.
+  /// A page that cannot be written is a warning on stderr: it never stops the run.
+  bool report = true;
 };
 
 struct DistillResult {
@@ -61,7 +64,7 @@ struct DistillResult {
 ///
 /// Files in out_dir: checkpoint.safetensors (every checkpoint_every iterations and at the end),
 /// synthetic.safetensors (the final set), best.safetensors (the best periodic evaluation),
-/// metrics.jsonl. An existing checkpoint is never overwritten by a fresh start: without
+/// metrics.jsonl, report.html (unless options.report is off). An existing checkpoint is never overwritten by a fresh start: without
 /// `resume` the run stops with an error instead. A non-finite loss, gradient, image or step
 /// size stops the run with an error naming the iteration, before anything of that iteration is
 /// written, so the last checkpoint stays the last good state.
@@ -92,6 +95,8 @@ class Distiller {
  private:
   Checkpoint start_or_resume(typename Method::template State<Net>& state, MetricsLog& log);
   EvalResult evaluate(const SyntheticSet& set, Index runs);
+  std::string eval_arch() const;
+  void write_report() const;
 
   Method method_;
   DistillSettings settings_;

@@ -2,11 +2,14 @@
 #define DISTILL_METHODS_DISTILLER_IMPL_HPP
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "distill/core/timer.hpp"
 #include "distill/data/file_io.hpp"
 #include "distill/augment/multi_formation.hpp"
 #include "distill/methods/distiller.hpp"
+#include "distill/report/report.hpp"
 #include "distill/train/sgd.hpp"
 
 namespace distill {
@@ -23,11 +26,26 @@ bool all_finite(const Tensor<Scalar>& t) {
 }  // namespace detail
 
 template <class Method, class Net>
+std::string Distiller<Method, Net>::eval_arch() const {
+  const std::string arch = options_.eval_arch.empty() ? experts_.arch : options_.eval_arch;
+  return arch.empty() ? "ConvNet" : arch;
+}
+
+template <class Method, class Net>
+void Distiller<Method, Net>::write_report() const {
+  if (!options_.report) return;
+  try {
+    report::write_report(options_.out_dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s/report.html not updated: %s\n", options_.out_dir.c_str(), e.what());
+  }
+}
+
+template <class Method, class Net>
 EvalResult Distiller<Method, Net>::evaluate(const SyntheticSet& stored, Index runs) {
   const SyntheticSet set = decoded_set(stored);
   EvalConfig cfg;
-  cfg.arch = options_.eval_arch.empty() ? experts_.arch : options_.eval_arch;
-  if (cfg.arch.empty()) cfg.arch = "ConvNet";
+  cfg.arch = eval_arch();
   cfg.runs = runs;
   cfg.epochs = settings_.eval_epochs;
   cfg.lr = set.lr;
@@ -58,7 +76,13 @@ Checkpoint Distiller<Method, Net>::start_or_resume(typename Method::template Sta
   c.set.lr = settings_.lr_teacher;
   state.initialize(c.set, settings_.ipc, settings_.seed);
   c.set.info["method"] = settings_.method;
-  log.write({{"event", "start"}, {"settings", to_json(settings_)}, {"images", c.set.size()}});
+  if (Index(data_.train.class_names.size()) == data_.train.classes)
+    c.set.info["class_names"] = nlohmann::json(data_.train.class_names).dump();
+  // The experts' absolute path, so a report rendered from another directory still finds them.
+  const std::string experts_dir =
+      experts_.directory.empty() ? "" : std::filesystem::absolute(experts_.directory).lexically_normal().string();
+  log.write({{"event", "start"}, {"settings", to_json(settings_)}, {"images", c.set.size()},
+             {"experts", experts_dir}, {"experts_count", experts_.size()}});
   save_checkpoint(path, c);
   return c;
 }
@@ -74,6 +98,7 @@ DistillResult Distiller<Method, Net>::run() {
   State state(method_, net_, experts_, data_.train, augment_);
   Checkpoint c = start_or_resume(state, log);
   const std::string ckpt = checkpoint_path(options_.out_dir);
+  write_report();  // a page from the start: the initial images and the settings
 
   Sgd<float> image_opt(float(settings_.lr_img), float(settings_.image_momentum));
   Sgd<double> lr_opt(settings_.lr_lr, settings_.lr_momentum);
@@ -134,8 +159,8 @@ DistillResult Distiller<Method, Net>::run() {
     if (settings_.eval_every > 0 && it % settings_.eval_every == 0 && it < total) {
       Timer et;
       const EvalResult r = evaluate(c.set, settings_.eval_runs);
-      log.write({{"event", "evaluate"}, {"iteration", it}, {"accuracies", r.accuracies}, {"mean", r.mean},
-                 {"std", r.std}, {"seconds", et.seconds()}});
+      log.write({{"event", "evaluate"}, {"iteration", it}, {"arch", eval_arch()}, {"accuracies", r.accuracies},
+                 {"mean", r.mean}, {"std", r.std}, {"seconds", et.seconds()}});
       if (r.mean > c.best_accuracy) {
         c.best_accuracy = r.mean;
         c.best_iteration = it;
@@ -151,6 +176,7 @@ DistillResult Distiller<Method, Net>::run() {
       c.lr_velocity = lr_opt.velocity();
       c.label_velocity = label_opt.velocity();
       save_checkpoint(ckpt, c);
+      write_report();
     }
     if (options_.on_iteration) options_.on_iteration(rec);
   }
@@ -167,11 +193,12 @@ DistillResult Distiller<Method, Net>::run() {
     Timer et;
     result.final_evaluation = evaluate(c.set, settings_.final_eval_runs);
     const EvalResult& r = result.final_evaluation;
-    log.write({{"event", "final_evaluate"}, {"iteration", c.iteration}, {"accuracies", r.accuracies},
-               {"mean", r.mean}, {"std", r.std}, {"seconds", et.seconds()}});
+    log.write({{"event", "final_evaluate"}, {"iteration", c.iteration}, {"arch", eval_arch()},
+               {"accuracies", r.accuracies}, {"mean", r.mean}, {"std", r.std}, {"seconds", et.seconds()}});
     if (options_.on_evaluation) options_.on_evaluation({c.iteration, true, r, et.seconds()});
   }
   result.seconds = wall.seconds();
+  write_report();
   return result;
 }
 
