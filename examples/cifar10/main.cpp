@@ -8,16 +8,15 @@
 #include <string>
 
 #include "distill/distill.hpp"
+#include "../common/example.hpp"
 
 using namespace distill;
 
 namespace {
 
-struct Options {
-  std::string data = "../shared/data/cifar-10-batches-bin", out = "runs/quickstart";
-  Index experts = 3, expert_epochs = 4, expert_images = 10000;
-  Index iterations = 200, syn_steps = 20;
-  int threads = 0;
+struct Options : examples::ExampleOptions {
+  Options() : ExampleOptions{"../shared/data/cifar-10-batches-bin", "runs/quickstart", 3, 4, 10000, 200, 0} {}
+  Index syn_steps = 20;
 };
 
 int quickstart(const Options& o) {
@@ -35,29 +34,7 @@ int quickstart(const Options& o) {
   zca.apply(data.test.images);
 
   // 2. Expert trajectories: ConvNet-3, SGD lr 0.01, DSA, on the first `expert_images` images.
-  const std::string experts_dir = o.out + "/experts";
-  create_directories(experts_dir);
-  {
-    DatasetSplits<float> subset{data.train, data.test};
-    const Index n = std::min(o.expert_images, data.train.size());
-    keep_first(subset.train, n);
-    ExpertConfig cfg;
-    cfg.experts = o.experts;
-    cfg.epochs = o.expert_epochs;
-    cfg.dataset = "cifar10";
-    Dsa<float> dsa;
-    std::printf("[2/4] training %ld experts for %ld epochs on %ld images\n", long(o.experts), long(o.expert_epochs),
-                long(n));
-    std::fflush(stdout);
-    MetricsLog log(experts_dir + "/metrics.jsonl");
-    train_experts(cfg, subset, zca, experts_dir, dsa, [&](const ExpertEpoch& e) {
-      std::printf("      expert %ld epoch %ld: test accuracy %.1f%% (%.0f s)\n", long(e.expert), long(e.epoch),
-                  100 * e.test_accuracy, e.seconds);
-      std::fflush(stdout);
-      log.write(report::expert_epoch_record(e));
-    });
-    report::write_report(experts_dir);
-  }
+  const std::string experts_dir = examples::train_example_experts(o, data, zca);
 
   // 3. DATM-CLR at IPC 1: the published DATM setting with Contrastive Fusion and Update, a
   //    shorter unroll and fewer iterations, and the window fitted to the short experts.
@@ -106,32 +83,15 @@ int quickstart(const Options& o) {
                 long(result.iterations), long(s.syn_steps), 100 * r.mean, 100 * r.std, png.c_str(),
                 Distiller<DATM_CLR, ConvNet3<float>>::synthetic_path(opt.out_dir).c_str(),
                 report::report_path(opt.out_dir).c_str(), total.seconds() / 60);
-  const std::string text = summary;
-  write_file_atomic(o.out + "/summary.txt", {{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}});
-  std::printf("\n%s", summary);
-  std::printf("accuracy_mean=%.2f accuracy_std=%.2f\n", 100 * r.mean, 100 * r.std);
-  return 0;
+  return examples::finish_example(o.out, summary, r);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  distill::warn_if_narrow_build();
   CLI::App app{"distill quick start: CIFAR-10 into 1 image per class with DATM-CLR"};
   Options o;
-  app.add_option("--data", o.data, "CIFAR-10 binary directory")->capture_default_str();
-  app.add_option("--out", o.out, "Output directory (a stopped run resumes)")->capture_default_str();
-  app.add_option("--experts", o.experts, "Expert trajectories to train")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--expert-epochs", o.expert_epochs, "Epochs per expert (at least 3)")->capture_default_str()->check(CLI::Range(3, 1000));
-  app.add_option("--expert-images", o.expert_images, "Training images the experts see")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--iterations", o.iterations, "Distillation iterations")->capture_default_str();
+  examples::add_example_options(app, o, 3);
   app.add_option("--syn-steps", o.syn_steps, "Unrolled student steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--threads", o.threads, "Threads (0: all cores)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return quickstart(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "quickstart: error: %s\n", e.what());
-    return 1;
-  }
+  return examples::run_example(app, argc, argv, "quickstart", [&] { return quickstart(o); });
 }

@@ -35,23 +35,14 @@ std::string chart(const std::string& html, const std::string& id) {
   return html.substr(begin, html.find("</svg>", begin) - begin);
 }
 
+/// DATM on the toy problem: 4 iterations with a checkpoint every 2, a periodic evaluation at 2.
 DistillSettings tiny_datm() {
   DistillSettings s = preset_settings("datm", "cifar10-ipc1");
-  s.ipc = 2;
-  s.iterations = 4;
-  s.syn_steps = 2;
-  s.batch_syn = 0;
-  s.min_start_epoch = 0;
-  s.current_max_start_epoch = 1;
-  s.max_start_epoch = 2;
-  s.expansion_end_epoch = 3;
-  s.lr_lr = 1e-4;
-  s.threshold = 0;
-  s.eval_every = 2;
-  s.eval_runs = 2;
-  s.eval_epochs = 2;
-  s.final_eval_runs = 2;
-  s.checkpoint_every = 2;
+  apply_settings(s, nlohmann::json::parse(R"({"ipc": 2, "iterations": 4, "syn_steps": 2, "batch_syn": 0,
+      "min_start_epoch": 0, "current_max_start_epoch": 1, "max_start_epoch": 2, "expansion_end_epoch": 3,
+      "lr_lr": 1e-4, "threshold": 0, "eval_every": 2, "eval_runs": 2, "eval_epochs": 2, "final_eval_runs": 2,
+      "checkpoint_every": 2})"),
+                 "tiny_datm");
   return s;
 }
 
@@ -113,12 +104,8 @@ TEST_CASE("report: an experts directory gets the per-epoch accuracy of every exp
   DatasetSplits<float> data{test::quadrants(64, 1), test::quadrants(32, 2)};
   test::TempDir dir;
   ExpertConfig cfg;
-  cfg.experts = 2;
-  cfg.epochs = 3;
-  cfg.batch = 32;
-  cfg.lr = 0.05;
-  cfg.arch = "ConvNetD2W8";
-  cfg.dataset = "quadrants";
+  cfg.experts = 2, cfg.epochs = 3, cfg.batch = 32, cfg.lr = 0.05;
+  cfg.arch = "ConvNetD2W8", cfg.dataset = "quadrants";
   train_experts(cfg, data, Preprocessing<float>::none(), dir.path(), IdentityAugment{});
   const report::ExpertsDirectory d = report::read_experts_directory(dir.path());
   REQUIRE(d.experts.size() == 2);
@@ -170,4 +157,28 @@ TEST_CASE("report: a comparison page overlays the runs and names them uniquely; 
   const std::string before = read_text(out);
   CHECK_THROWS_WITH(report::write_comparison_report({a, b}, out), Catch::Contains("run/metrics.jsonl line"));
   CHECK(read_text(out) == before);
+}
+
+TEST_CASE("report: a multi-formation set shows its stored and its decoded images", "[report]") {
+  SyntheticSet set;
+  set.classes = 2;
+  set.images.resize(Shape(4, 3, 8, 8));
+  for (Index i = 0; i < set.images.size(); ++i) set.images[i] = float(i % 11) / 10.0f;
+  set.labels = {0, 0, 1, 1};
+  set.info["formation_factor"] = "2";
+  set.info["class_names"] = R"(["cat", "dog"])";
+  const std::string html = report::set_grids(set, "synthetic");
+  CHECK(html.find("multi-formation factor 2") != std::string::npos);
+  const auto stored = html.find("data-grid=\"synthetic\""), decoded = html.find("data-grid=\"synthetic-decoded\"");
+  REQUIRE(stored != std::string::npos);
+  REQUIRE(decoded != std::string::npos);
+  CHECK(count(html.substr(stored, decoded - stored), "<img class=\"cell\"") == 4);
+  CHECK(count(html.substr(decoded), "<img class=\"cell\"") == 16);  // f² decoded images per stored one
+  CHECK(count(html, ">dog</div>") == 2);
+  // Without the factor: one grid; names that do not fit the classes fall back to numbers.
+  set.info.erase("formation_factor");
+  set.info["class_names"] = R"(["only one"])";
+  const std::string plain = report::set_grids(set, "synthetic");
+  CHECK(count(plain, "data-grid=") == 1);
+  CHECK(plain.find(">class 1</div>") != std::string::npos);
 }

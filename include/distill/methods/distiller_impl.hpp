@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <system_error>
 
 #include "distill/core/timer.hpp"
 #include "distill/data/file_io.hpp"
@@ -79,8 +80,10 @@ Checkpoint Distiller<Method, Net>::start_or_resume(typename Method::template Sta
   if (Index(data_.train.class_names.size()) == data_.train.classes)
     c.set.info["class_names"] = nlohmann::json(data_.train.class_names).dump();
   // The experts' absolute path, so a report rendered from another directory still finds them.
-  const std::string experts_dir =
-      experts_.directory.empty() ? "" : std::filesystem::absolute(experts_.directory).lexically_normal().string();
+  std::error_code ec;
+  const std::string experts_dir = std::filesystem::is_directory(experts_.directory, ec)
+                                      ? std::filesystem::absolute(experts_.directory).lexically_normal().string()
+                                      : experts_.directory;
   log.write({{"event", "start"}, {"settings", to_json(settings_)}, {"images", c.set.size()},
              {"experts", experts_dir}, {"experts_count", experts_.size()}});
   save_checkpoint(path, c);

@@ -72,7 +72,7 @@ inline std::string comparison_html(const std::vector<RunDirectory>& runs) {
     for (const EvaluationPoint& e : r.log.evaluations)
       if (!e.final) best = std::max(best, e.mean);
     const double wall = r.log.iteration_seconds + r.log.evaluation_seconds + r.log.final_evaluation_seconds;
-    std::string experts = "none";
+    std::string experts = r.log.experts_logged ? "none" : "not recorded";
     if (r.experts) experts = std::to_string(r.experts->experts.size()) + " × " + std::to_string(r.experts->epochs_done());
     else if (!r.log.experts.empty()) experts = std::to_string(r.log.experts_count);
     rows.push_back({"<span style=\"white-space:nowrap\"><span style=\"color:" + std::string(palette(k)) +

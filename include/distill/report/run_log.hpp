@@ -84,6 +84,7 @@ struct RunLog {
   nlohmann::json settings;  ///< of the last start (settings do not change on resume)
   std::string experts;      ///< the experts' directory the run started from ("" for none)
   Index experts_count = 0;
+  bool experts_logged = false;  ///< false for logs written before the start record named them
   std::vector<IterationPoint> iterations;
   std::vector<EvaluationPoint> evaluations;  ///< periodic ones, then the final one
   Index resumes = 0;
@@ -128,7 +129,8 @@ inline RunLog read_run_log(const std::string& path) {
     const std::string event = r.contains("event") && r["event"].is_string() ? r["event"].get<std::string>() : "";
     if (event == "start") {
       log.settings = r.contains("settings") ? r["settings"] : nlohmann::json::object();
-      if (r.contains("experts")) log.experts = detail::field<std::string>(r, "experts", where);
+      log.experts_logged = r.contains("experts");
+      if (log.experts_logged) log.experts = detail::field<std::string>(r, "experts", where);
       if (r.contains("experts_count")) log.experts_count = detail::field<Index>(r, "experts_count", where);
     } else if (event == "resume") {
       const Index from = detail::field<Index>(r, "iteration", where);

@@ -164,7 +164,7 @@ inline std::vector<std::vector<std::string>> evaluation_rows(const RunDirectory&
 /// A run's budget and wall time split by phase, as rows of (what, how much).
 inline std::vector<std::vector<std::string>> budget_rows(const RunDirectory& r) {
   std::vector<std::vector<std::string>> rows;
-  std::string experts = "none";
+  std::string experts = r.log.experts_logged ? "none" : "not recorded in metrics.jsonl";
   if (r.experts) {
     experts = std::to_string(r.experts->experts.size()) + " × " + std::to_string(r.experts->epochs_done()) +
               " epochs of " + escape(r.experts->field("arch")) + " (" + escape(r.experts->directory) + ")";
