@@ -65,10 +65,11 @@ TEST_CASE("run log: a resume drops what the stopped run logged after its checkpo
   text += iteration(3, 0.75) + iteration(4, 0.7);
   text += R"({"event":"final_evaluate","iteration":4,"accuracies":[0.6],"mean":0.6,"std":0,"seconds":1})" "\n";
   // Continued with more iterations after it finished: the old final evaluation is superseded.
-  text += R"({"event":"resume","iteration":4})" "\n";
+  text += R"({"event":"resume","iteration":4,"settings":{"iterations":5}})" "\n";
   text += iteration(5, 0.65);
   const RunLog log = read_run_log(write(d, "metrics.jsonl", text));
   CHECK(log.resumes == 2);
+  CHECK(log.settings["iterations"] == 5);  // the resume's settings: it runs longer
   REQUIRE(log.iterations.size() == 5);
   CHECK(log.iterations[2].loss == 0.75);
   CHECK(log.iterations[4].iteration == 5);

@@ -140,3 +140,18 @@ TEST_CASE("svg chart: tick labels carry the digits that tell them apart", "[repo
   CHECK(detail::tick_labels({1e-6, 2.5e-6}) == std::vector<std::string>{"1e-06", "2.5e-06"});
   CHECK(detail::tick_labels({1e7, 2e7}) == std::vector<std::string>{"1e+07", "2e+07"});
 }
+
+TEST_CASE("svg chart: the x range may be widened, so a lone point sits at its place among the iterations",
+          "[report]") {
+  Series s;
+  s.x = {200};
+  s.y = {45};
+  s.markers = true;
+  ChartOptions o;
+  o.x_range[0] = 1;
+  o.x_range[1] = 200;
+  const std::string svg = line_chart({s}, o);
+  const auto at = svg.find("<circle cx=\"");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(svg.substr(at + 12)) == Approx(o.width - 14.0).margin(0.06));  // the right edge
+}

@@ -66,7 +66,7 @@ Checkpoint Distiller<Method, Net>::start_or_resume(typename Method::template Sta
     Checkpoint c = load_checkpoint(path);
     check_resumable(c.settings, settings_, path);
     c.settings = settings_;
-    log.write({{"event", "resume"}, {"iteration", c.iteration}});
+    log.write({{"event", "resume"}, {"iteration", c.iteration}, {"settings", to_json(settings_)}});
     return c;
   }
   Checkpoint c;

@@ -81,7 +81,7 @@ struct EvaluationPoint {
 /// final evaluation), so every iteration appears once, as the run that kept it computed it.
 /// The phase times add up every invocation's work, redone iterations included.
 struct RunLog {
-  nlohmann::json settings;  ///< of the last start (settings do not change on resume)
+  nlohmann::json settings;  ///< of the last start or resume (which may change how long to run)
   std::string experts;      ///< the experts' directory the run started from ("" for none)
   Index experts_count = 0;
   bool experts_logged = false;  ///< false for logs written before the start record named them
@@ -135,6 +135,7 @@ inline RunLog read_run_log(const std::string& path) {
     } else if (event == "resume") {
       const Index from = detail::field<Index>(r, "iteration", where);
       ++log.resumes;
+      if (r.contains("settings")) log.settings = r["settings"];  // a resume may run longer, evaluate more
       // A finished run continued with more iterations: its old final evaluation is superseded too.
       const auto later = [from](const auto& p) { return p.iteration > from; };
       const auto stale = [from](const EvaluationPoint& e) { return e.final || e.iteration > from; };

@@ -88,6 +88,7 @@ inline RunDirectory read_run_directory(const std::string& dir) {
     Checkpoint c = load_checkpoint(checkpoint);
     r.set = std::move(c.set);
     r.set_iteration = c.iteration;
+    r.log.settings = to_json(c.settings);  // the settings the run continues with, also for older logs
   } else if (regular_file_exists(synthetic)) {
     r.set = load_synthetic_set(synthetic);
     const auto it = r.set->info.find("iteration");
@@ -126,6 +127,11 @@ inline std::string run_charts(const std::vector<const RunDirectory*>& runs, cons
     seconds.push_back(std::move(s));
   }
   ChartOptions o;
+  // Every chart spans the iterations, so a lone evaluation point sits where it happened.
+  for (const RunDirectory* r : runs) {
+    o.x_range[0] = std::min(o.x_range[0], 1.0);
+    o.x_range[1] = std::max(o.x_range[1], double(std::max<Index>(r->planned_iterations(), r->iterations_done())));
+  }
   std::string out = "<div class=\"charts\">";
   o.id = "loss", o.title = "matching loss", o.y_label = "loss", o.y_scale = YScale::kAuto;
   out += line_chart(loss, o);

@@ -32,6 +32,8 @@ struct ChartOptions {
   std::string id;  ///< the svg's data-chart attribute, which tests and links find it by
   std::string title, x_label = "iteration", y_label;
   YScale y_scale = YScale::kLinear;  ///< kAuto: logarithmic when y > 0 spans more than 50×
+  /// The x axis covers at least this range (when the data have points), e.g. all iterations.
+  double x_range[2] = {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
   int width = 540, height = 250;
 };
 
@@ -121,7 +123,10 @@ inline std::string line_chart(const std::vector<Series>& series, const ChartOpti
   const std::string w = std::to_string(o.width), h = std::to_string(o.height);
   out += "<svg data-chart=\"" + escape(o.id) + "\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " +
          h + "\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" font-family=\"system-ui,sans-serif\">";
-  if (!(x0 <= x1)) {
+  const bool empty = !(x0 <= x1);
+  x0 = std::min(x0, o.x_range[0]);
+  x1 = std::max(x1, o.x_range[1]);
+  if (empty) {
     out += "<text x=\"" + detail::coord(o.width / 2.0) + "\" y=\"" + detail::coord(o.height / 2.0) +
            "\" text-anchor=\"middle\" fill=\"#6a7283\">no data yet</text></svg></div>";
     return out;
