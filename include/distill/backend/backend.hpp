@@ -48,6 +48,36 @@ struct ConvSum {
   ConvSum(ConvTerm<T> first, ConvTerm<T> second = {}) : terms{first, second} {}
 };
 
+namespace detail {
+template <class Engine, class T, class = void>
+struct HasFusedConvBackward : std::false_type {};
+template <class Engine, class T>
+struct HasFusedConvBackward<
+    Engine, T,
+    std::void_t<decltype(std::declval<Engine&>().backward(std::declval<const ConvProblem&>(), std::declval<ConvSum<T>>(),
+                                                          (const T*)nullptr, (T*)nullptr, (T*)nullptr,
+                                                          std::declval<ConvSum<T>>(), (T*)nullptr))>>
+    : std::true_type {};
+}  // namespace detail
+
+/// A layer's weight gradient (backward_filter into gw, gb) and input gradient (backward_data
+/// into gx); a null gw or gx skips that half. A Convolution that also offers
+/// backward(problem, filter_terms, bias_source, gw, gb, data_terms, gx) does both halves in one
+/// sweep (the CPU's, which then reads each output gradient from memory once); any other gets the
+/// two primitives, as cuDNN offers them.
+template <class Engine, class T>
+void conv_backward(Engine& engine, const ConvProblem& p, ConvSum<T> filter_terms, const T* bias_source, T* gw,
+                   T* gb, ConvSum<T> data_terms, T* gx) {
+  if constexpr (detail::HasFusedConvBackward<Engine, T>::value) {
+    if (gw && gx) {
+      engine.backward(p, filter_terms, bias_source, gw, gb, data_terms, gx);
+      return;
+    }
+  }
+  if (gw) engine.backward_filter(p, filter_terms, bias_source, gw, gb);
+  if (gx) engine.backward_data(p, data_terms, gx);
+}
+
 /// The contract of a backend (design §2, an execution space in the sense of Eigen's
 /// TensorExecutor<Expr, Device> and Kokkos): a type B providing
 ///   using memory_space;                      // where its tensors live (HostSpace, ...)
@@ -58,6 +88,7 @@ struct ConvSum {
 ///   dot, axpy, scal, squared_norm            // parameter vectors
 ///   gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 ///   template <class T> class Convolution;    // forward, backward_data, backward_filter
+///                                            // (and optionally both backwards at once)
 /// Functors given to for_each are DISTILL_HOST_DEVICE, so a device backend runs the same
 /// arithmetic that the CPU tests check.
 template <class B>

@@ -11,7 +11,8 @@ namespace distill {
 ///
 /// Parameters are one slice of a flat vector: the weight [out, in, k, k] then the bias [out].
 /// Convolution is bilinear in input and weight, so each of the four passes (design §2) is one
-/// or two calls of the backend's three primitives, each over a sum of two terms:
+/// or two calls of the backend's three primitives, each over a sum of two terms (conv_backward
+/// makes the backward passes' two calls one sweep where the backend can):
 ///   forward           y  = conv(x, W) + b
 ///   tangent           ẏ  = conv(x, Ẇ) + conv(ẋ, W) + ḃ
 ///   backward          gW = filter(x, gy),  gb = Σ gy,  gx = data(gy, W)
@@ -61,8 +62,8 @@ class Conv2d {
     const ConvProblem p = problem(x.shape(), "Conv2d::backward");
     check_shape(output_shape(x.shape()), gy.shape(), "Conv2d::backward output gradient");
     if (!gx.empty()) check_shape(x.shape(), gx.shape(), "Conv2d::backward input gradient");
-    if (gw) engine_.backward_filter(p, {{x.data(), gy.data()}}, gy.data(), gw, gw + weight_size());
-    if (!gx.empty()) engine_.backward_data(p, {{gy.data(), w}}, gx.data());
+    conv_backward(engine_, p, {{x.data(), gy.data()}}, gy.data(), gw, gw ? gw + weight_size() : nullptr,
+                  {{gy.data(), w}}, gx.empty() ? nullptr : gx.data());
   }
   void backward_tangent(View x, View x_dot, const Scalar* w, const Scalar* w_dot, View gy,
                         View gy_dot, MutView gx_dot, Scalar* gw_dot) {
@@ -74,11 +75,9 @@ class Conv2d {
     if (!x_dot.empty()) check_shape(x.shape(), x_dot.shape(), "Conv2d::backward_tangent input tangent");
     if (!gx_dot.empty())
       check_shape(x.shape(), gx_dot.shape(), "Conv2d::backward_tangent input gradient tangent");
-    if (gw_dot)
-      engine_.backward_filter(p, {{x.data(), gy_dot.data()}, {x_dot.data(), gy.data()}}, gy_dot.data(),
-                              gw_dot, gw_dot + weight_size());
-    if (!gx_dot.empty())
-      engine_.backward_data(p, {{gy.data(), w_dot}, {gy_dot.data(), w}}, gx_dot.data());
+    conv_backward(engine_, p, {{x.data(), gy_dot.data()}, {x_dot.data(), gy.data()}}, gy_dot.data(), gw_dot,
+                  gw_dot ? gw_dot + weight_size() : nullptr, {{gy.data(), w_dot}, {gy_dot.data(), w}},
+                  gx_dot.empty() ? nullptr : gx_dot.data());
   }
 
  private:

@@ -159,3 +159,64 @@ TEST_CASE("cpu::Convolution: results do not depend on the number of threads", "[
   CHECK(one.first == two.first);  // per image, bitwise: the chunk layout ignores the thread count
   CHECK(one.second == two.second);
 }
+
+TEST_CASE("cpu::Convolution: the fused backward equals backward_filter then backward_data", "[backend][cpu][conv]") {
+  // Batch 1 and 5 run one image per chunk here, 13 stacks images: both staging paths.
+  for (Index batch : {1, 5, 13}) {
+    Problem t(batch);
+    const ConvProblem& p = t.p;
+    const Index W = p.weight_size(), O = p.out_channels;
+    const ConvSum<double> filter{{t.x1.data(), t.gy1.data()}, {t.x2.data(), t.gy2.data()}};
+    const ConvSum<double> data{{t.gy1.data(), t.w1.data()}, {t.gy2.data(), t.w2.data()}};
+    cpu::Convolution<double> separate, fused;
+    Vec gw(W), gb(O), gx(t.in_size()), fgw(W, 7.0), fgb(O, 7.0), fgx(t.in_size(), 7.0);
+    separate.backward_filter(p, filter, t.gy1.data(), gw.data(), gb.data());
+    separate.backward_data(p, data, gx.data());
+    fused.backward(p, filter, t.gy1.data(), fgw.data(), fgb.data(), data, fgx.data());
+    INFO("batch " << batch);
+    CHECK(fgw == gw);  // bitwise: the same GEMMs in the same order on the same threads
+    CHECK(fgb == gb);
+    CHECK(fgx == gx);
+    // A second call reuses the workspaces and must not carry the first call's sums over.
+    fused.backward(p, filter, t.gy1.data(), fgw.data(), fgb.data(), data, fgx.data());
+    CHECK(fgw == gw);
+    CHECK(fgx == gx);
+  }
+}
+
+namespace {
+// A Convolution with only the three primitives (as the CUDA ones): conv_backward must fall
+// back to the two calls and honour a skipped half.
+struct TwoCallConvolution {
+  int filter_calls = 0, data_calls = 0;
+  void backward_filter(const ConvProblem&, ConvSum<double>, const double*, double*, double*) { ++filter_calls; }
+  void backward_data(const ConvProblem&, ConvSum<double>, double*) { ++data_calls; }
+};
+}  // namespace
+
+TEST_CASE("conv_backward fuses where the backend can and skips a half not wanted", "[backend][conv]") {
+  static_assert(detail::HasFusedConvBackward<cpu::Convolution<double>, double>::value);
+  static_assert(!detail::HasFusedConvBackward<TwoCallConvolution, double>::value);
+  Problem t(3);
+  double gw = 0, gx = 0;
+  TwoCallConvolution two;
+  conv_backward(two, t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), &gw, &gw, {{t.gy1.data(), t.w1.data()}}, &gx);
+  CHECK((two.filter_calls == 1 && two.data_calls == 1));
+  double* none = nullptr;
+  conv_backward(two, t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), none, none, {{t.gy1.data(), t.w1.data()}},
+                &gx);
+  CHECK((two.filter_calls == 1 && two.data_calls == 2));
+  conv_backward(two, t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), &gw, &gw, {{t.gy1.data(), t.w1.data()}},
+                none);
+  CHECK((two.filter_calls == 2 && two.data_calls == 2));
+
+  // Through cpu::Convolution without an input gradient: the weight gradient alone.
+  cpu::Convolution<double> conv;
+  Vec w(t.p.weight_size()), b(t.p.out_channels);
+  conv_backward(conv, t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), w.data(), b.data(),
+                {{t.gy1.data(), t.w1.data()}}, none);
+  Vec want_w(t.p.weight_size()), want_b(t.p.out_channels);
+  conv.backward_filter(t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), want_w.data(), want_b.data());
+  CHECK(w == want_w);
+  CHECK(b == want_b);
+}

@@ -30,6 +30,11 @@ class Convolution {
   /// terms: {x, gy}; gw (weight_size values) and gb (out_channels values) are overwritten; a
   /// null bias_source gives gb = 0, a null gb skips it.
   void backward_filter(const ConvProblem& p, ConvSum<T> terms, const T* bias_source, T* gw, T* gb);
+  /// backward_filter and backward_data in one sweep over the chunks, with the same results: each
+  /// chunk's output gradient is read by both GEMMs while it is still in cache, where the two
+  /// calls read it from memory twice (the first layer's 32×32 planes do not stay in cache).
+  void backward(const ConvProblem& p, ConvSum<T> filter_terms, const T* bias_source, T* gw, T* gb,
+                ConvSum<T> data_terms, T* gx);
 
  private:
   struct Workspace {
@@ -53,6 +58,13 @@ class Convolution {
                          std::vector<T>& block);
   static void unfold(const ConvGeometry& g, const T* x, const Chunk& c, std::vector<T>& col);
   static void fold(const ConvGeometry& g, const T* gcol, const Chunk& c, T* gx);
+  // One chunk's share of each backward primitive; the weight gradient goes to the thread's
+  // partial sum, which begin_filter zeroes and end_filter adds up.
+  static void filter_chunk(const ConvProblem& p, const ConvSum<T>& terms, const T* bias_source, const Chunk& c,
+                           Workspace& ws);
+  static void data_chunk(const ConvProblem& p, const ConvSum<T>& terms, const Chunk& c, Workspace& ws, T* gx);
+  void begin_filter(const ConvProblem& p);
+  void end_filter(const ConvProblem& p, T* gw, T* gb);
 
   PerThread<Workspace> work_;
 };
@@ -146,47 +158,51 @@ void Convolution<T>::forward(const ConvProblem& p, ConvSum<T> terms, const T* bi
 }
 
 template <class T>
-void Convolution<T>::backward_data(const ConvProblem& p, ConvSum<T> terms, T* gx) {
-  const Index P = p.g.patches(), K = p.g.taps(), out = p.out_channels;
-  for_each_chunk(p, [&](const Chunk& c, Workspace& ws) {
-    const Index ld = P * c.count;
-    ws.gcol.resize(static_cast<std::size_t>(ld * K));
-    bool written = false;
-    for (const ConvTerm<T>& t : terms.terms) {
-      if (!t.present()) continue;
-      const T* gyb = gather(t.a, c, P, out, ws.gy);
-      gemm(Op::N, Op::T, ld, K, out, T(1), gyb, ld, t.b, K, written ? T(1) : T(0), ws.gcol.data(), ld);
-      written = true;
-    }
-    if (!written) std::fill(ws.gcol.begin(), ws.gcol.end(), T(0));
-    fold(p.g, ws.gcol.data(), c, gx);
-  });
+void Convolution<T>::data_chunk(const ConvProblem& p, const ConvSum<T>& terms, const Chunk& c, Workspace& ws,
+                                T* gx) {
+  const Index P = p.g.patches(), K = p.g.taps(), out = p.out_channels, ld = P * c.count;
+  ws.gcol.resize(static_cast<std::size_t>(ld * K));
+  bool written = false;
+  for (const ConvTerm<T>& t : terms.terms) {
+    if (!t.present()) continue;
+    const T* gyb = gather(t.a, c, P, out, ws.gy);
+    gemm(Op::N, Op::T, ld, K, out, T(1), gyb, ld, t.b, K, written ? T(1) : T(0), ws.gcol.data(), ld);
+    written = true;
+  }
+  if (!written) std::fill(ws.gcol.begin(), ws.gcol.end(), T(0));
+  fold(p.g, ws.gcol.data(), c, gx);
 }
 
 template <class T>
-void Convolution<T>::backward_filter(const ConvProblem& p, ConvSum<T> terms, const T* bias_source,
-                                     T* gw, T* gb) {
-  const Index P = p.g.patches(), K = p.g.taps(), out = p.out_channels, W = p.weight_size();
-  const Index size = W + out;
-  for (auto& ws : work_.all()) ws.grad.assign(static_cast<std::size_t>(size), T(0));
-  for_each_chunk(p, [&](const Chunk& c, Workspace& ws) {
-    const Index ld = P * c.count;
-    if (ws.grad.empty()) ws.grad.assign(static_cast<std::size_t>(size), T(0));
-    for (const ConvTerm<T>& t : terms.terms) {
-      if (!t.present()) continue;
-      const T* gyb = gather(t.b, c, P, out, ws.gy);
-      unfold(p.g, t.a, c, ws.col);
-      gemm(Op::T, Op::N, K, out, ld, T(1), ws.col.data(), ld, gyb, ld, T(1), ws.grad.data(), K);
+void Convolution<T>::filter_chunk(const ConvProblem& p, const ConvSum<T>& terms, const T* bias_source,
+                                  const Chunk& c, Workspace& ws) {
+  const Index P = p.g.patches(), K = p.g.taps(), out = p.out_channels, W = p.weight_size(), ld = P * c.count;
+  if (ws.grad.empty()) ws.grad.assign(static_cast<std::size_t>(W + out), T(0));
+  for (const ConvTerm<T>& t : terms.terms) {
+    if (!t.present()) continue;
+    const T* gyb = gather(t.b, c, P, out, ws.gy);
+    unfold(p.g, t.a, c, ws.col);
+    gemm(Op::T, Op::N, K, out, ld, T(1), ws.col.data(), ld, gyb, ld, T(1), ws.grad.data(), K);
+  }
+  if (bias_source) {
+    const T* gyb = gather(bias_source, c, P, out, ws.gy);
+    for (Index o = 0; o < out; ++o) {
+      T s = 0;
+      for (Index q = 0; q < ld; ++q) s += gyb[o * ld + q];
+      ws.grad[W + o] += s;
     }
-    if (bias_source && gb) {
-      const T* gyb = gather(bias_source, c, P, out, ws.gy);
-      for (Index o = 0; o < out; ++o) {
-        T s = 0;
-        for (Index q = 0; q < ld; ++q) s += gyb[o * ld + q];
-        ws.grad[W + o] += s;
-      }
-    }
-  });
+  }
+}
+
+template <class T>
+void Convolution<T>::begin_filter(const ConvProblem& p) {
+  // Threads that join later (ensure_threads) start from an empty partial sum: filter_chunk sizes it.
+  for (auto& ws : work_.all()) ws.grad.assign(static_cast<std::size_t>(p.weight_size() + p.out_channels), T(0));
+}
+
+template <class T>
+void Convolution<T>::end_filter(const ConvProblem& p, T* gw, T* gb) {
+  const Index W = p.weight_size(), out = p.out_channels;
   std::fill(gw, gw + W, T(0));
   if (gb) std::fill(gb, gb + out, T(0));
   for (auto& ws : work_.all()) {
@@ -195,6 +211,32 @@ void Convolution<T>::backward_filter(const ConvProblem& p, ConvSum<T> terms, con
     if (gb)
       for (Index o = 0; o < out; ++o) gb[o] += ws.grad[W + o];
   }
+}
+
+template <class T>
+void Convolution<T>::backward_data(const ConvProblem& p, ConvSum<T> terms, T* gx) {
+  for_each_chunk(p, [&](const Chunk& c, Workspace& ws) { data_chunk(p, terms, c, ws, gx); });
+}
+
+template <class T>
+void Convolution<T>::backward_filter(const ConvProblem& p, ConvSum<T> terms, const T* bias_source,
+                                     T* gw, T* gb) {
+  const T* bias = gb ? bias_source : nullptr;
+  begin_filter(p);
+  for_each_chunk(p, [&](const Chunk& c, Workspace& ws) { filter_chunk(p, terms, bias, c, ws); });
+  end_filter(p, gw, gb);
+}
+
+template <class T>
+void Convolution<T>::backward(const ConvProblem& p, ConvSum<T> filter_terms, const T* bias_source, T* gw,
+                              T* gb, ConvSum<T> data_terms, T* gx) {
+  const T* bias = gb ? bias_source : nullptr;
+  begin_filter(p);
+  for_each_chunk(p, [&](const Chunk& c, Workspace& ws) {
+    filter_chunk(p, filter_terms, bias, c, ws);
+    data_chunk(p, data_terms, c, ws, gx);
+  });
+  end_filter(p, gw, gb);
 }
 
 }  // namespace distill::cpu
