@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the CUDA code on a GPU machine in one short call: the CUDA tests (CTest label
-# `cuda`), the kernel benchmarks and `distill bench train --device cuda`.
+# `cuda`), the kernel benchmarks, `distill bench train --device cuda` and `distill bench tm`
+# on the GPU at the workloads of the GPU issue (CIFAR-10 IPC 1, 10, 50 and CIFAR-100 IPC 10,
+# 50), with the CPU beside it at CIFAR-10 IPC 1 and 10.
 #
 # Where it runs: THERE, on the bare GPU machine that the device tool lends (one H200, 16 cores,
 # nvcc, CMake, ninja and gcc; no Debian packages and no network). The header libraries and
@@ -12,7 +14,7 @@
 # It runs from the repository root (it cds there itself). Logs go to $OUT (the folder whose
 # files the device tool brings back), or to build-gpu/out when $OUT is unset; at most these 8
 # files, the device tool's limit: env.txt configure.log build.log ctest.log
-# bench_cuda_kernels.txt bench_cuda_kernels.json bench_train.txt summary.txt.
+# bench_cuda_kernels.txt bench_cuda_kernels.json bench_cli.txt summary.txt.
 #
 # It fails (exit 1; 2 when the machine is unfit) unless every phase succeeds, and a CUDA test
 # that reports Not Run / Skipped counts as a failure: a GPU is present, so every CUDA test must
@@ -45,7 +47,7 @@ limit_configure=90
 limit_build=300
 limit_ctest=120
 limit_bench=90
-limit_train=60
+limit_cli=150
 deadline=$((SECONDS + budget_s))
 
 # The targets, by CMake target name: the CLI's target is distill_cli (its program is named
@@ -59,11 +61,11 @@ build_log=$out_dir/build.log
 ctest_log=$out_dir/ctest.log
 bench_txt=$out_dir/bench_cuda_kernels.txt
 bench_json=$out_dir/bench_cuda_kernels.json
-train_txt=$out_dir/bench_train.txt
+cli_txt=$out_dir/bench_cli.txt
 summary=$out_dir/summary.txt
 # Only our own files: $OUT may be a folder the caller owns.
 rm -f "$env_log" "$configure_log" "$build_log" "$ctest_log" "$bench_txt" "$bench_json" \
-      "$train_txt" "$summary"
+      "$cli_txt" "$summary"
 
 phase_names=()
 phase_results=()
@@ -81,7 +83,7 @@ tests_line="not run"
 notrun_names=""
 failed_names=""
 bench_line="not run"
-train_line="not run"
+cli_line="not run"
 
 record() {  # record NAME RESULT SECONDS LOG
   phase_names+=("$1")
@@ -156,7 +158,8 @@ write_summary() {
     [[ -z $notrun_names ]] || printf 'not run (each counts as a failure: a GPU is present):\n%s\n' "$notrun_names"
     [[ -z $failed_names ]] || printf 'failed:\n%s\n' "$failed_names"
     echo "bench_cuda_kernels: $bench_line"
-    echo "distill bench train --device cuda: $train_line"
+    echo "distill bench train and tm:"
+    echo "$cli_line"
     if ((${#timed_out[@]})); then
       echo "timed out: ${timed_out[*]}"
     else
@@ -539,19 +542,39 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# The CLI's training-step benchmark on the GPU; its last line is images_per_second=...
+# The CLI's benchmarks: a training step on the GPU (its last line is images_per_second=...), and
+# one trajectory-matching iteration (the exact unroll, N steps) per workload on the GPU, and on
+# the CPU at the two smaller ones; each prints seconds_per_iteration=... with, on the GPU, the
+# pool's peak and cudaMemGetInfo's used device memory. One failing run does not stop the rest.
+bench_cli() {  # bench_cli PROGRAM
+  local cli=$1 rc=0 line
+  "$cli" bench train --device cuda || rc=1
+  # device classes ipc syn_steps batch_syn
+  while read -r line; do
+    set -- $line
+    echo "== distill bench tm --device $1 --classes $2 --ipc $3 --syn-steps $4 --batch-syn $5 --iterations 1"
+    "$cli" bench tm --device "$1" --classes "$2" --ipc "$3" --syn-steps "$4" --batch-syn "$5" --iterations 1 || rc=1
+  done <<'LIST'
+cuda 10 1 80 10
+cuda 10 10 80 100
+cuda 10 50 80 500
+cuda 100 10 20 1000
+cuda 100 50 80 500
+cpu 10 1 80 10
+cpu 10 10 80 100
+LIST
+  return $rc
+}
+export -f bench_cli
 cli_bin=$build_dir/bin/distill
 if fresh distill_cli "$cli_bin"; then
-  if run_phase bench_train "$limit_train" "$train_txt" "$cli_bin" bench train --device cuda; then
-    train_line=$(grep -E '^images_per_second=' "$train_txt" | tail -n 1 || true)
-    train_line=${train_line:-ok (no images_per_second line)}
-  else
-    train_line="${phase_results[-1]}"
-  fi
+  run_phase bench_cli "$limit_cli" "$cli_txt" bash -c 'bench_cli "$0"' "$cli_bin" || true
+  cli_line=$(grep -E '^(images_per_second|seconds_per_iteration)=|^network=' "$cli_txt" | cut -c1-240 || true)
+  cli_line="${phase_results[-1]}${cli_line:+$'\n'$cli_line}"
 else
-  record bench_train "SKIPPED (not built)" 0 "$train_txt"
-  train_line="SKIPPED (not built)"
-  echo "gpu-check: $cli_bin was not built by this run" >>"$train_txt"
+  record bench_cli "SKIPPED (not built)" 0 "$cli_txt"
+  cli_line="SKIPPED (not built)"
+  echo "gpu-check: $cli_bin was not built by this run" >>"$cli_txt"
 fi
 
 # finish (the EXIT trap) writes summary.txt and sets the exit status.

@@ -38,16 +38,28 @@ void bench_train(Index batch, Index images, const std::string& device) {
 
 /// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
 /// of ConvNet-3 with DSA, on generated images and random expert parameters.
-void bench_tm(Index ipc, Index steps, Index batch_syn, Index iterations) {
-  bench::TmWorkload w(ipc, steps, batch_syn);
-  const Index n = w.images_count();
-  const auto [seconds, loss] = time_iterations("tm iteration", iterations, [&](Index it) {
-    return w.iteration(std::uint64_t(it));
-  });
-  std::printf("network=ConvNet-3 width=128 images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld threads=%d "
-              "loss=%.5f grad_lr=%.4g\n",
-              long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), max_threads(), loss, w.grads.lr);
-  std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iterations, const std::string& device) {
+  TmFigures f;
+  if (device == "cuda") {
+    f = tm_figures_cuda(ipc, classes, steps, batch_syn, iterations);
+  } else {
+    bench::TmWorkload w(ipc, steps, batch_syn, classes);
+    const auto [seconds, loss] = time_iterations("tm iteration", iterations, [&](Index it) {
+      return w.iteration(std::uint64_t(it));
+    });
+    f = {"cpu", w.net.num_params(), w.images_count(), seconds, loss, w.grads.lr};
+  }
+  const Index n = f.images;
+  std::printf("network=ConvNet-3 width=128 classes=%ld images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld "
+              "device=%s threads=%d loss=%.5f grad_lr=%.4g\n",
+              long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), f.device.c_str(),
+              max_threads(), f.loss, f.grad_lr);
+  if (device == "cuda")
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
+                "device_used_mib=%.0f device_total_mib=%.0f\n",
+                f.seconds, peak_rss_mib(), f.pool_peak_in_use, f.pool_peak_reserved, f.device_used, f.device_total);
+  else
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", f.seconds, peak_rss_mib());
 }
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
@@ -73,8 +85,8 @@ void add_bench(CLI::App& app) {
   // The sub-subcommands share one set of values; only the one given runs.
   struct Args {
     std::string device = "cpu";
-    Index batch = 256, images = 2560, tm_ipc = 1, tm_steps = 50, tm_batch = 10, tm_iterations = 3, dm_ipc = 10,
-          dm_iterations = 5;
+    Index batch = 256, images = 2560, tm_ipc = 1, tm_classes = 10, tm_steps = 50, tm_batch = 10, tm_iterations = 3,
+          dm_ipc = 10, dm_iterations = 5;
     std::string dm_method = "dm";
     CommonFlags common;
   };
@@ -88,12 +100,18 @@ void add_bench(CLI::App& app) {
       ->capture_default_str();
   auto* tm = bench->add_subcommand("tm", "One trajectory-matching iteration (exact unrolled gradient, ConvNet-3, DSA) "
                                          "on generated data; the last line is seconds_per_iteration=... peak_rss_mib=...");
-  tm->add_option("--ipc", a->tm_ipc, "Images per class (10 classes)")->capture_default_str()->check(at_least(1));
+  tm->add_option("--ipc", a->tm_ipc, "Images per class")->capture_default_str()->check(at_least(1));
+  tm->add_option("--classes", a->tm_classes, "Classes: 10 (CIFAR-10's network) or 100 (CIFAR-100's)")
+      ->capture_default_str()
+      ->check(at_least(2));
   tm->add_option("--syn-steps", a->tm_steps, "Unrolled SGD steps N")->capture_default_str()->check(at_least(1));
   tm->add_option("--batch-syn", a->tm_batch, "Synthetic minibatch per step")->capture_default_str()->check(at_least(1));
   tm->add_option("--iterations", a->tm_iterations, "Timed iterations (after one warm-up)")
       ->capture_default_str()
       ->check(at_least(1));
+  tm->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   auto* dm = bench->add_subcommand("dm", "One distribution-matching iteration (DM or TGDD at its CIFAR-10 preset) on "
                                          "generated data; the last line is seconds_per_iteration=... peak_rss_mib=...");
   std::vector<std::string> dm_methods;
@@ -113,7 +131,7 @@ void add_bench(CLI::App& app) {
   });
   tm->callback([a] {
     a->common.apply();
-    bench_tm(a->tm_ipc, a->tm_steps, a->tm_batch, a->tm_iterations);
+    bench_tm(a->tm_ipc, a->tm_classes, a->tm_steps, a->tm_batch, a->tm_iterations, a->device);
   });
   dm->callback([a] {
     a->common.apply();

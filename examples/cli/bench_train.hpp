@@ -2,7 +2,7 @@
 #define DISTILL_EXAMPLES_CLI_BENCH_TRAIN_HPP
 
 // `distill bench train` on either device: the CPU half compiles here, the CUDA half in
-// bench_train_cuda.cu (nvcc), linked in when the build has the CUDA backend.
+// cuda_plugin.cu (nvcc), loaded when the build has the CUDA backend.
 
 #include <string>
 #include <utility>
@@ -50,6 +50,19 @@ TrainFigures train_figures(Index batch, Index steps, std::string device = "cpu",
 /// The same workload on cuda::Backend, through the CUDA plugin (loaded on first use); throws
 /// distill::error when the plugin is absent (a build without CUDA) or there is no GPU.
 TrainFigures train_figures_cuda(Index batch, Index steps);
+
+struct TmFigures {
+  std::string device;
+  Index params = 0, images = 0;
+  double seconds = 0;  ///< per iteration
+  double loss = 0, grad_lr = 0;
+  /// Device memory in MiB (GPU only): the pool's high-water marks of bytes in use and held,
+  /// and cudaMemGetInfo's used and total at the end.
+  double pool_peak_in_use = 0, pool_peak_reserved = 0, device_used = 0, device_total = 0;
+};
+
+/// bench::BasicTmWorkload<cuda::Backend> timed through the CUDA plugin, as train_figures_cuda.
+TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations);
 
 }  // namespace distill::cli
 

@@ -7,6 +7,7 @@
 
 #include "bench_train.hpp"
 #include "cuda_plugin.hpp"
+#include "cuda_run.hpp"
 
 namespace distill::cli {
 
@@ -48,6 +49,34 @@ TrainFigures train_figures_cuda(Index batch, Index steps) {
   const int rc = train(long(batch), long(steps), &out, error, sizeof error);
   DISTILL_CHECK(rc == 0, error);
   return {out.device, Index(out.params), out.seconds, out.loss};
+}
+
+TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations) {
+  const auto tm = plugin_function<DistillCliCudaTm>("distill_cli_cuda_tm");
+  DistillCliTmFigures out{};
+  char error[1024] = {};
+  const int rc = tm(long(ipc), long(classes), long(steps), long(batch), long(iterations), &out, error, sizeof error);
+  DISTILL_CHECK(rc == 0, error);
+  const DistillCliDeviceMemory& m = out.memory;
+  return {out.device,   Index(out.params), Index(out.images), out.seconds, out.loss, out.grad_lr, m.pool_peak_in_use,
+          m.pool_peak_reserved, m.device_used, m.device_total};
+}
+
+DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<float>& data, const ExpertSet& experts,
+                              const DistillerOptions& options, std::string* device) {
+  const auto run = plugin_function<DistillCliCudaRun>("distill_cli_cuda_run");
+  DistillResult result;
+  CudaRunRequest request;
+  request.settings = &s;
+  request.data = &data;
+  request.experts = &experts;
+  request.options = &options;
+  request.result = &result;
+  char error[4096] = {};
+  const int rc = run(&request, error, sizeof error);
+  DISTILL_CHECK(rc == 0, error);
+  if (device) *device = request.device;
+  return result;
 }
 
 }  // namespace distill::cli

@@ -1,7 +1,7 @@
 #ifndef DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP
 #define DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP
 
-// The C interface between the `distill` command and its CUDA plugin (bench_train_cuda.cu): plain
+// The C interface between the `distill` command and its CUDA plugin (cuda_plugin.cu): plain
 // types only, errors as text, so no C++ exception or library type crosses the dlopen boundary.
 
 extern "C" {
@@ -16,6 +16,27 @@ struct DistillCliTrainFigures {
 /// `distill bench train --device cuda`: 0 on success, else 1 with the message in `error`.
 typedef int (*DistillCliCudaTrain)(long batch, long steps, DistillCliTrainFigures* out, char* error,
                                    unsigned long error_size);
+
+/// Device memory figures, in MiB.
+struct DistillCliDeviceMemory {
+  double pool_peak_in_use;    ///< the caching pool's high-water mark of bytes handed out
+  double pool_peak_reserved;  ///< ... and of bytes held from the device (in use + cached)
+  double device_used;         ///< cudaMemGetInfo's total − free at the end (context included)
+  double device_total;
+};
+
+struct DistillCliTmFigures {
+  char device[128];
+  long params, images;
+  double seconds;  ///< per iteration
+  double loss;     ///< of the last iteration
+  double grad_lr;  ///< ∂L/∂α of the last iteration
+  DistillCliDeviceMemory memory;
+};
+
+/// `distill bench tm --device cuda`: 0 on success, else 1 with the message in `error`.
+typedef int (*DistillCliCudaTm)(long ipc, long classes, long steps, long batch, long iterations,
+                                DistillCliTmFigures* out, char* error, unsigned long error_size);
 }
 
 #endif  // DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "cuda_run.hpp"
 #include "progress.hpp"
 
 namespace distill::cli {
@@ -21,7 +22,7 @@ struct FieldFlag {
 };
 
 struct RunArgs {
-  std::string method, experts, data, dataset = "cifar10", out, preset, config;
+  std::string method, experts, data, dataset = "cifar10", out, preset, config, device = "cpu";
   std::vector<std::string> set;
   Index ipc = 1, image_size = 0;
   bool resume = false, print_settings = false;
@@ -123,9 +124,16 @@ void run_distill(const RunArgs& a) {
   DistillNet net = make_distill_net(experts, data.train);
   create_directories(a.out);
   Progress progress("distill", s.iterations, "it");
-  const Dsa<float> dsa(dsa_config(s));
-  const DistillResult r = run_method(builtin_methods(), s, net, data, experts,
-                                     dsa, progress_options(a, progress));
+  const DistillerOptions options = progress_options(a, progress);
+  DistillResult r;
+  if (a.device == "cuda") {
+    std::string device;
+    r = run_method_cuda(s, data, experts, options, &device);
+    std::fprintf(stderr, "distilled on %s\n", device.c_str());
+  } else {
+    const Dsa<float> dsa(dsa_config(s));
+    r = run_method(builtin_methods(), s, net, data, experts, dsa, options);
+  }
   write_summary(a, s, experts, r, wall.seconds());
   refresh_report(a.out);  // again, now with the summary's wall time
   std::printf("wrote %s\n", report::report_path(a.out).c_str());
@@ -159,6 +167,11 @@ void add_run(CLI::App& app) {
   cmd->add_option("--set", a->set, "Override one setting, key=value (JSON value), e.g. --set syn_steps=20 "
                                    "--set contrast=ntxent; repeatable; a field the method does not read is an error");
   for (FieldFlag& f : a->flags) f.option = cmd->add_option(f.flag, f.value, f.help)->check(at_least(f.min));
+  cmd->add_option("--device", a->device, "cpu, or cuda: the method's iterations on the GPU (when built with the "
+                                         "CUDA backend; evaluations stay on the CPU); the files are the same either way, "
+                                         "so a run may be resumed on the other device")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its checkpoint (an error when there is none)");
   cmd->add_flag("--print-settings", a->print_settings, "Print the resolved settings as JSON and exit");
   a->common.add(cmd, false);

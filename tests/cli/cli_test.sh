@@ -157,6 +157,20 @@ else
   test "$(grep -c . "$work/err.txt")" -eq 1
   grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
 fi
+for bench in "tm --ipc 1 --syn-steps 1 --iterations 1"; do
+  if "$distill" bench $bench --device cuda > /dev/null 2> "$work/err.txt"; then
+    echo "cli: bench $bench --device cuda ran (a GPU is present)"
+  else
+    test "$(grep -c . "$work/err.txt")" -eq 1
+    grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
+  fi
+done
+# run --device cuda gets as far as the GPU (settings, experts and data are read first) and stops there.
+if "$distill" run "${run_args[@]}" --out "$work/gpu" --device cuda > /dev/null 2> "$work/err.txt"; then
+  echo "cli: run --device cuda ran (a GPU is present)"
+else
+  grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
+fi
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1
 grep -q "data_batch_1.bin: missing file" "$work/err.txt"

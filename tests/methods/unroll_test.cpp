@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <cstring>
 
+#include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/methods/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
@@ -111,6 +113,37 @@ TEST_CASE("Unroll: exact gradient of the unrolled loss matches finite difference
     inner.fusion_weight = 0.3;
     inner.temperature = 0.2;
     check_exact_gradient(5, dsa, inner, true);
+  }
+}
+
+TEST_CASE("Unroll: the batch-kernel augmentation (BatchDsa, the GPU's) gives Dsa's bits", "[methods][unroll]") {
+  DsaConfig all;
+  all.mode = DsaMode::kAll;
+  for (const DsaConfig& config : {DsaConfig{}, all}) {
+    Problem p(4);
+    InnerLoss inner;
+    inner.fusion = true;
+    inner.temperature = 0.5;
+    const Dsa<double> dsa(config);
+    const BatchDsa<double, cpu::Backend> batch(config);
+    Unroll<Net, Dsa<double>> a(p.net, dsa, inner);
+    Unroll<Net, BatchDsa<double, cpu::Backend>> b(p.net, batch, inner);
+    CHECK(a.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps) ==
+          b.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps));
+    SyntheticGradients<double> ga, gb;
+    a.backward(ga);
+    b.backward(gb);
+    CHECK(std::memcmp(ga.images.data(), gb.images.data(), sizeof(double) * std::size_t(ga.images.size())) == 0);
+    CHECK(std::memcmp(ga.label_logits.data(), gb.label_logits.data(),
+                      sizeof(double) * std::size_t(ga.label_logits.size())) == 0);
+    CHECK(ga.lr == gb.lr);
+  }
+  SECTION("and its exact gradient matches finite differences") {
+    InnerLoss inner;
+    inner.fusion = true;
+    inner.fusion_weight = 0.5;
+    inner.temperature = 0.5;
+    check_exact_gradient(3, BatchDsa<double, cpu::Backend>(all), inner, true);
   }
 }
 

@@ -161,19 +161,28 @@ void Dsa<Scalar>::backward(const DsaDraw& draw, ConstView<Scalar> gy,
   run(Pass::kBackward, draw, gy, gx, "Dsa::backward");
 }
 
+namespace detail {
+
+/// The checks of every DSA pass, on any device: whether the views fit each other and the
+/// draw. Returns false when there is nothing to do (an empty batch).
+inline bool dsa_check_pass(const DsaDraw& draw, const Shape& in, bool in_empty, const Shape& s, bool out_empty,
+                           const char* what) {
+  DISTILL_CHECK(in_empty || in == s, what << ": input " << in << " and output " << s << " differ");
+  DISTILL_CHECK(draw.fits(s), what << ": batch " << s << " does not fit the draw, made for " << dsa_draw_shape(draw));
+  DISTILL_CHECK(draw.samples.size() == (draw.shared ? 1u : std::size_t(draw.shape.n)),
+                what << ": the draw holds " << draw.samples.size() << " parameter sets for " << dsa_draw_shape(draw));
+  if (s.size() == 0) return false;
+  DISTILL_CHECK(!out_empty, what << ": the output view " << s << " is empty");
+  return true;
+}
+
+}  // namespace detail
+
 template <class Scalar>
 void Dsa<Scalar>::run(Pass pass, const DsaDraw& draw, ConstView<Scalar> in, MutableView<Scalar> out,
                       const char* what) const {
   const Shape s = out.shape();
-  DISTILL_CHECK(in.empty() || in.shape() == s,
-                what << ": input " << in.shape() << " and output " << s << " differ");
-  DISTILL_CHECK(draw.fits(s), what << ": batch " << s << " does not fit the draw, made for "
-                                   << detail::dsa_draw_shape(draw));
-  DISTILL_CHECK(draw.samples.size() == (draw.shared ? 1u : std::size_t(draw.shape.n)),
-                what << ": the draw holds " << draw.samples.size() << " parameter sets for "
-                     << detail::dsa_draw_shape(draw));
-  if (s.size() == 0) return;
-  DISTILL_CHECK(!out.empty(), what << ": the output view " << s << " is empty");
+  if (!detail::dsa_check_pass(draw, in.shape(), in.empty(), s, out.empty(), what)) return;
   if (in.empty()) {
     std::fill(out.data(), out.data() + s.size(), Scalar(0));
     return;

@@ -160,10 +160,73 @@ DISTILL_HOST_DEVICE void dsa_flip(const Scalar* src, Scalar* dst, Index c, Index
   }
 }
 
-/// affine_grid(θ = [[a0, a1, 0], [a2, a3, 0]], align_corners=True) followed by bilinear
-/// grid_sample with zero padding: a gather with fixed weights (forward, tangent) or the
-/// matching scatter (transpose). Corner order (nw, ne, sw, se) and weight formulas follow
-/// PyTorch's CPU kernel; coordinates are computed in double for both scalar types.
+/// The four bilinear corners (nw, ne, sw, se) that output pixel (oh, ow) of an H×W image reads
+/// under affine_grid(θ = [[a0, a1, 0], [a2, a3, 0]], align_corners=True) + grid_sample(bilinear,
+/// zeros): plane offsets, whether each corner lies inside the image, and the weights. Corner
+/// order and weight formulas follow PyTorch's CPU kernel; coordinates are in double for both
+/// scalar types. The forward gather, the CPU's transpose scatter and the device's transpose
+/// gather all take their corners from here, so they agree to the bit.
+struct DsaAffineTaps {
+  Index index[4];
+  bool valid[4];
+  double weight[4];
+};
+
+/// (xn, yn) are the output pixel's base-grid coordinates (dsa_base_coordinate), which a caller
+/// looping over rows computes once per row.
+DISTILL_HOST_DEVICE DsaAffineTaps dsa_affine_taps_at(double xn, double yn, Index h, Index w, const double (&a)[4]) {
+  const double gx = a[0] * xn + a[1] * yn, gy = a[2] * xn + a[3] * yn;
+  // Clamping to [−2, size + 1] changes nothing (all four corners are outside either way)
+  // and keeps hand-set extreme parameters inside Index's range for the floor below.
+  const double ix = dsa_min(dsa_max((gx + 1) / 2 * double(w - 1), -2.0), double(w) + 1);
+  const double iy = dsa_min(dsa_max((gy + 1) / 2 * double(h - 1), -2.0), double(h) + 1);
+  // floor by truncation: std::floor is a library call without SSE4.1.
+  const Index x0 = Index(ix) - (double(Index(ix)) > ix), y0 = Index(iy) - (double(Index(iy)) > iy);
+  const double fx = double(x0), fy = double(y0);
+  // A corner outside the image gets a clamped (readable) index and a zero value, not just a
+  // zero weight, so inf or NaN outside the footprint stays outside, as PyTorch gathers zeros.
+  const bool in_x0 = x0 >= 0 && x0 < w, in_x1 = x0 + 1 >= 0 && x0 + 1 < w;
+  const bool in_y0 = y0 >= 0 && y0 < h, in_y1 = y0 + 1 >= 0 && y0 + 1 < h;
+  DsaAffineTaps t;
+  t.valid[0] = in_x0 && in_y0;
+  t.valid[1] = in_x1 && in_y0;
+  t.valid[2] = in_x0 && in_y1;
+  t.valid[3] = in_x1 && in_y1;
+  t.index[0] = t.valid[0] ? y0 * w + x0 : 0;
+  t.index[1] = t.valid[1] ? y0 * w + x0 + 1 : 0;
+  t.index[2] = t.valid[2] ? (y0 + 1) * w + x0 : 0;
+  t.index[3] = t.valid[3] ? (y0 + 1) * w + x0 + 1 : 0;
+  t.weight[0] = (fx + 1 - ix) * (fy + 1 - iy);
+  t.weight[1] = (ix - fx) * (fy + 1 - iy);
+  t.weight[2] = (fx + 1 - ix) * (iy - fy);
+  t.weight[3] = (ix - fx) * (iy - fy);
+  return t;
+}
+
+/// The taps of output pixel (oh, ow); `step_y`, `step_x` are 2/(H − 1) and 2/(W − 1) (0 for a
+/// size of 1), hoisted by the caller.
+DISTILL_HOST_DEVICE DsaAffineTaps dsa_affine_taps(Index oh, Index ow, Index h, Index w, const double (&a)[4],
+                                                  double step_y, double step_x) {
+  return dsa_affine_taps_at(dsa_base_coordinate(ow, w, step_x), dsa_base_coordinate(oh, h, step_y), h, w, a);
+}
+
+/// The 2×2 matrix θ of a scale or rotate draw (the reference builds rotation as
+/// [[cos t, sin(−t)], [sin t, cos t]]); false for the other ops.
+DISTILL_HOST_DEVICE bool dsa_affine_matrix(DsaOp op, const DsaSampleParams& p, double (&a)[4]) {
+  if (op == DsaOp::kScale) {
+    a[0] = p.scale_x, a[1] = 0.0, a[2] = 0.0, a[3] = p.scale_y;
+    return true;
+  }
+  if (op == DsaOp::kRotate) {
+    const double cs = std::cos(p.rotate), sn = std::sin(p.rotate);
+    a[0] = cs, a[1] = -sn, a[2] = sn, a[3] = cs;
+    return true;
+  }
+  return false;
+}
+
+/// affine_grid + bilinear grid_sample with zero padding on one sample: a gather with fixed
+/// weights (forward, tangent) or the matching scatter (transpose).
 template <class Scalar>
 DISTILL_HOST_DEVICE void dsa_affine(const Scalar* src, Scalar* dst, Index c, Index h, Index w, const double (&a)[4],
                 bool transpose) {
@@ -175,44 +238,27 @@ DISTILL_HOST_DEVICE void dsa_affine(const Scalar* src, Scalar* dst, Index c, Ind
   for (Index oh = 0; oh < h; ++oh) {
     const double yn = dsa_base_coordinate(oh, h, step_y);
     for (Index ow = 0; ow < w; ++ow) {
-      const double xn = dsa_base_coordinate(ow, w, step_x);
-      const double gx = a[0] * xn + a[1] * yn, gy = a[2] * xn + a[3] * yn;
-      // Clamping to [−2, size + 1] changes nothing (all four corners are outside either way)
-      // and keeps hand-set extreme parameters inside Index's range for the floor below.
-      const double ix = dsa_min(dsa_max((gx + 1) / 2 * double(w - 1), -2.0), double(w) + 1);
-      const double iy = dsa_min(dsa_max((gy + 1) / 2 * double(h - 1), -2.0), double(h) + 1);
-      // floor by truncation: std::floor is a library call without SSE4.1.
-      const Index x0 = Index(ix) - (double(Index(ix)) > ix),
-                  y0 = Index(iy) - (double(Index(iy)) > iy);
-      const double fx = double(x0), fy = double(y0);
-      // Corners nw, ne, sw, se. One outside the image gets a clamped (readable) index and a
-      // zero value, not just a zero weight, so inf or NaN outside the footprint stays
-      // outside, as PyTorch gathers zeros there.
-      const bool in_x0 = x0 >= 0 && x0 < w, in_x1 = x0 + 1 >= 0 && x0 + 1 < w;
-      const bool in_y0 = y0 >= 0 && y0 < h, in_y1 = y0 + 1 >= 0 && y0 + 1 < h;
-      const bool v_nw = in_x0 && in_y0, v_ne = in_x1 && in_y0, v_sw = in_x0 && in_y1,
-                 v_se = in_x1 && in_y1;
-      const Index i_nw = v_nw ? y0 * w + x0 : 0, i_ne = v_ne ? y0 * w + x0 + 1 : 0,
-                  i_sw = v_sw ? (y0 + 1) * w + x0 : 0, i_se = v_se ? (y0 + 1) * w + x0 + 1 : 0;
-      const Scalar w_nw = Scalar((fx + 1 - ix) * (fy + 1 - iy)),
-                   w_ne = Scalar((ix - fx) * (fy + 1 - iy)),
-                   w_sw = Scalar((fx + 1 - ix) * (iy - fy)), w_se = Scalar((ix - fx) * (iy - fy));
+      const DsaAffineTaps t = dsa_affine_taps_at(dsa_base_coordinate(ow, w, step_x), yn, h, w, a);
+      const Scalar w_nw = Scalar(t.weight[0]), w_ne = Scalar(t.weight[1]), w_sw = Scalar(t.weight[2]),
+                   w_se = Scalar(t.weight[3]);
       const Index o = oh * w + ow;
       if (!transpose) {
         for (Index ch = 0; ch < c; ++ch) {
           const Scalar* in = src + ch * plane;
-          const Scalar a_nw = v_nw ? in[i_nw] : Scalar(0), a_ne = v_ne ? in[i_ne] : Scalar(0),
-                       a_sw = v_sw ? in[i_sw] : Scalar(0), a_se = v_se ? in[i_se] : Scalar(0);
+          const Scalar a_nw = t.valid[0] ? in[t.index[0]] : Scalar(0),
+                       a_ne = t.valid[1] ? in[t.index[1]] : Scalar(0),
+                       a_sw = t.valid[2] ? in[t.index[2]] : Scalar(0),
+                       a_se = t.valid[3] ? in[t.index[3]] : Scalar(0);
           dst[ch * plane + o] = a_nw * w_nw + a_ne * w_ne + a_sw * w_sw + a_se * w_se;
         }
       } else {
         for (Index ch = 0; ch < c; ++ch) {
           const Scalar g = src[ch * plane + o];
           Scalar* out = dst + ch * plane;
-          if (v_nw) out[i_nw] += w_nw * g;
-          if (v_ne) out[i_ne] += w_ne * g;
-          if (v_sw) out[i_sw] += w_sw * g;
-          if (v_se) out[i_se] += w_se * g;
+          if (t.valid[0]) out[t.index[0]] += w_nw * g;
+          if (t.valid[1]) out[t.index[1]] += w_ne * g;
+          if (t.valid[2]) out[t.index[2]] += w_sw * g;
+          if (t.valid[3]) out[t.index[3]] += w_se * g;
         }
       }
     }
@@ -239,15 +285,10 @@ DISTILL_HOST_DEVICE void dsa_apply(DsaOp op, const DsaGeometry& d, const DsaSamp
     case DsaOp::kFlip:
       dsa_flip(src, dst, c, h, w, p.flip);
       return;
-    case DsaOp::kScale: {
-      const double a[4] = {p.scale_x, 0.0, 0.0, p.scale_y};
-      dsa_affine(src, dst, c, h, w, a, transpose);
-      return;
-    }
+    case DsaOp::kScale:
     case DsaOp::kRotate: {
-      // The reference builds θ = [[cos t, sin(−t), 0], [sin t, cos t, 0]].
-      const double cs = std::cos(p.rotate), sn = std::sin(p.rotate);
-      const double a[4] = {cs, -sn, sn, cs};
+      double a[4];
+      dsa_affine_matrix(op, p, a);
       dsa_affine(src, dst, c, h, w, a, transpose);
       return;
     }

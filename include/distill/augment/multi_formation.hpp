@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "distill/augment/multi_formation_kernels.hpp"
 #include "distill/core/error.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/data/synthetic_set.hpp"
@@ -19,21 +20,9 @@ namespace distill {
 /// class-major stored set decodes to a class-major set.
 namespace formation {
 
-/// One output coordinate's two source taps (PyTorch's half-pixel rule, clamped at the border).
-struct Tap {
-  Index i0, i1;
-  double w0, w1;
-};
-
 inline std::vector<Tap> taps(Index in, Index out) {
   std::vector<Tap> t(static_cast<std::size_t>(out));
-  const double scale = double(in) / double(out);
-  for (Index o = 0; o < out; ++o) {
-    const double src = std::max(0.0, (double(o) + 0.5) * scale - 0.5);
-    const Index i0 = std::min<Index>(Index(std::floor(src)), in - 1);
-    const double w1 = src - double(i0);
-    t[o] = {i0, std::min<Index>(i0 + 1, in - 1), 1 - w1, w1};
-  }
+  for (Index o = 0; o < out; ++o) t[o] = tap(o, in, out);
   return t;
 }
 
@@ -110,6 +99,29 @@ void decode_formation_vjp(ConstView<Scalar> grad_decoded, Index factor, MutableV
           }
         }
       }
+}
+
+/// decode_formation in a backend's memory, a value per call of the backend's for_each (a GPU
+/// thread per decoded value); equal to the host version to the bit.
+template <class Backend, class Scalar>
+void decode_formation(ConstView<Scalar, typename Backend::memory_space> stored, Index factor,
+                      MutableView<Scalar, typename Backend::memory_space> decoded) {
+  const Shape s = stored.shape();
+  formation::check_factor(s, factor);
+  check_shape(decoded_shape(s, factor), decoded.shape(), "decode_formation output");
+  Backend::for_each(decoded.size(), detail::FormationDecodeElement<Scalar>{s, factor, stored.data(), decoded.data()});
+}
+
+/// decode_formation_vjp in a backend's memory, a stored value per call (a gather: no atomics);
+/// equal to the host version to the bit.
+template <class Backend, class Scalar>
+void decode_formation_vjp(ConstView<Scalar, typename Backend::memory_space> grad_decoded, Index factor,
+                          MutableView<Scalar, typename Backend::memory_space> grad_stored) {
+  const Shape s = grad_stored.shape();
+  formation::check_factor(s, factor);
+  check_shape(decoded_shape(s, factor), grad_decoded.shape(), "decode_formation_vjp input");
+  Backend::for_each(grad_stored.size(),
+                    detail::FormationDecodeVjpElement<Scalar>{s, factor, grad_decoded.data(), grad_stored.data()});
 }
 
 /// The initial stored images of IDC's "mix" init: stored image i tiles full-size images

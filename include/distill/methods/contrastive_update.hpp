@@ -12,14 +12,14 @@
 namespace distill {
 
 /// No extra term in the outer objective (MTT, TESLA, DATM). An outer-extra policy has
-/// `template <class Net, class Augment> double add(Net&, const Augment&, θ*, images, labels,
-/// seed, grad_images)`: it returns its term of the outer loss and adds its gradient with
-/// respect to the images to grad_images.
+/// `template <class Net, class Augment, class Params> double add(Net&, const Augment&, θ*,
+/// images, labels, seed, grad_images)`: it returns its term of the outer loss and adds its
+/// gradient with respect to the images to grad_images. θ*, the images and their gradient are in
+/// the network's memory space.
 struct NoOuterExtra {
-  template <class Net, class Augment>
-  double add(Net&, const Augment&, const Vector<typename Net::scalar_type>&,
-             ConstView<typename Net::scalar_type>, const std::vector<int>&, std::uint64_t,
-             Tensor<typename Net::scalar_type>&) {
+  template <class Net, class Augment, class Params>
+  double add(Net&, const Augment&, const Params&, ConstView<typename Net::scalar_type, typename Net::memory_space>,
+             const std::vector<int>&, std::uint64_t, Tensor<typename Net::scalar_type, typename Net::memory_space>&) {
     return 0;
   }
 };
@@ -42,22 +42,23 @@ class ContrastiveUpdate {
   }
   double weight() const { return weight_; }
 
-  template <class Net, class Augment>
-  double add(Net& net, const Augment& augment, const Vector<typename Net::scalar_type>& theta,
-             ConstView<typename Net::scalar_type> images, const std::vector<int>& labels, std::uint64_t seed,
-             Tensor<typename Net::scalar_type>& grad_images) {
+  template <class Net, class Augment, class Params>
+  double add(Net& net, const Augment& augment, const Params& theta,
+             ConstView<typename Net::scalar_type, typename Net::memory_space> images, const std::vector<int>& labels,
+             std::uint64_t seed, Tensor<typename Net::scalar_type, typename Net::memory_space>& grad_images) {
     using Scalar = typename Net::scalar_type;
     using Backend = typename Net::backend_type;
+    using Space = typename Net::memory_space;
     if (weight_ == 0) return 0;
     const Shape s = images.shape();
     const Index n = s.n, views = 2, total = views * n, d = net.embedding_size();
     // Once per outer iteration, so these are not kept between calls.
-    Tensor<Scalar, typename Net::memory_space> x, embeddings, g_embeddings, gx, g_view;
+    Tensor<Scalar, Space> x, embeddings, g_embeddings, gx, g_view;
     check_shape(s, grad_images.shape(), "ContrastiveUpdate image gradient");
     // The views, stacked [view 0 of every image; view 1 of every image].
     x.resize({total, s.c, s.h, s.w});
     for (Index v = 0; v < views; ++v) {
-      MutableView<Scalar> out = x.view().samples(v * n, n);
+      MutableView<Scalar, Space> out = x.view().samples(v * n, n);
       if (!augment.is_identity())
         augment.forward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), images, out);
       else
@@ -72,7 +73,7 @@ class ContrastiveUpdate {
     }
     std::vector<int> view_labels(labels);
     view_labels.insert(view_labels.end(), labels.begin(), labels.end());
-    ContrastiveLoss<Scalar> loss(kind_, temperature_, views);
+    ContrastiveLoss<Scalar, Backend> loss(kind_, temperature_, views);
     const double value = double(loss.forward(embeddings.cview(), view_labels));
     g_embeddings.resize(embeddings.shape());
     loss.backward(g_embeddings);
@@ -84,7 +85,7 @@ class ContrastiveUpdate {
       net.backward(theta.data(), {}, g_embeddings.cview().samples(first, b), nullptr, gx.view().samples(first, b));
     }
     for (Index v = 0; v < views; ++v) {
-      const ConstView<Scalar> gv = gx.cview().samples(v * n, n);
+      const ConstView<Scalar, Space> gv = gx.cview().samples(v * n, n);
       if (!augment.is_identity()) {
         g_view.resize(s);
         augment.backward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), gv,

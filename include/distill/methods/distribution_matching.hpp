@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/core/seeds.hpp"
+#include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/methods/distribution_matching_kernels.hpp"
@@ -38,22 +39,24 @@ struct ClassMatchingWork {
 template <class Net, class Augment, class Constraint>
 double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
                            const typename Net::scalar_type* theta_exp, Constraint& constraint,
-                           const Augment& augment, std::uint64_t draw_seed, ConstView<typename Net::scalar_type> real,
-                           ConstView<typename Net::scalar_type> syn, int label,
-                           MutableView<typename Net::scalar_type> grad_syn,
+                           const Augment& augment, std::uint64_t draw_seed,
+                           ConstView<typename Net::scalar_type, typename Net::memory_space> real,
+                           ConstView<typename Net::scalar_type, typename Net::memory_space> syn, int label,
+                           MutableView<typename Net::scalar_type, typename Net::memory_space> grad_syn,
                            ClassMatchingWork<typename Net::scalar_type, typename Net::memory_space>& w) {
   using Scalar = typename Net::scalar_type;
   using Backend = typename Net::backend_type;
+  using Space = typename Net::memory_space;
   const Shape rs = real.shape(), ss = syn.shape();
   check_shape(ss, grad_syn.shape(), "class_matching_loss gradient");
   const Index d = net.embedding_size();
-  auto augmented = [&](ConstView<Scalar> x, Tensor<Scalar>& out) -> ConstView<Scalar> {
+  auto augmented = [&](ConstView<Scalar, Space> x, Tensor<Scalar, Space>& out) -> ConstView<Scalar, Space> {
     if (augment.is_identity()) return x;
     out.resize(x.shape());
     augment.forward(augment.draw(x.shape(), draw_seed, /*shared=*/true), x, out.view());
     return out.cview();
   };
-  const ConstView<Scalar> ra = augmented(real, w.real_aug);
+  const ConstView<Scalar, Space> ra = augmented(real, w.real_aug);
   w.real_mean.resize(Shape(1, d));
   w.diff.resize(Shape(1, d));
   Backend::fill(d, Scalar(0), w.real_mean.data());
@@ -64,7 +67,7 @@ double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
   }
   // diff = mean_s − mean_r, with mean_r = Σ r / n_r and mean_s accumulated as Σ (s / n_s).
   Backend::for_each(d, detail::DmNegateDivide<Scalar>{Scalar(rs.n), w.real_mean.data(), w.diff.data()});
-  const ConstView<Scalar> sa = augmented(syn, w.syn_aug);
+  const ConstView<Scalar, Space> sa = augmented(syn, w.syn_aug);
   const auto out = net.forward(theta_ext, sa);
   Backend::for_each(d, detail::DmAccumulateRows<Scalar>{ss.n, d, Scalar(ss.n), out.embedding.data(), w.diff.data()}, ss.n);
   double loss = double(Backend::squared_norm(d, w.diff.data()));
@@ -114,16 +117,29 @@ class DistributionMatching {
   double label_lr() const { return 0; }
   double label_momentum() const { return 0; }
 
+  /// One run's working state on the network's backend. On a device, the training set is
+  /// uploaded once when it fits in kResidentBytes (each class's real batch is then gathered
+  /// there), else each real batch is gathered on the host and uploaded; every step uploads the
+  /// class's synthetic images and the stage's networks (per iteration) and brings the image
+  /// gradients back, so the driver's set and optimiser stay on the host whatever the device.
+  /// Initialisation runs on a host twin of the network: the same bits on every device.
   template <class Net>
   class State {
     static_assert(std::is_same<typename Net::scalar_type, float>::value,
                   "DistributionMatching::State: synthetic sets are float; use a float network");
+    using Backend = typename Net::backend_type;
+    using Space = typename Net::memory_space;
+    static constexpr bool kHost = kHostAccessible<Space>;
+    using Augment = DsaFor<float, Backend>;
 
    public:
+    /// The largest training set kept in device memory (CIFAR-10's is 0.6 GB, CIFAR-100's too).
+    static constexpr std::size_t kResidentBytes = std::size_t(8) << 30;
+
     State(const DistributionMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
           const Dsa<float>& augment)
-        : m_(method), net_(net), experts_(experts), train_(train), augment_(augment), sampler_(method.sampler_),
-          constraint_(method.constraint_), by_class_(train.indices_by_class()) {
+        : m_(method), net_(net), experts_(experts), train_(train), augment_(augment.config()),
+          sampler_(method.sampler_), constraint_(method.constraint_), by_class_(train.indices_by_class()) {
       if (sampler_.epochs_needed() > 0) {
         DISTILL_CHECK(experts.size() > 0 && experts.epochs() >= sampler_.epochs_needed(),
                       "this method samples stages of expert trajectories; " << experts.directory << " has none");
@@ -133,23 +149,25 @@ class DistributionMatching {
       }
       for (Index c = 0; c < train.classes; ++c)
         DISTILL_CHECK(!by_class_[c].empty(), "class " << c << " has no training images");
+      if constexpr (!kHost) {
+        if (std::size_t(train.images.size()) * sizeof(float) <= kResidentBytes) {
+          train_images_.resize(train.images.shape());
+          Backend::copy_from_host(train.images.size(), train.images.data(), train_images_.data());
+        }
+      }
     }
+
+    /// Whether the training set lives in the backend's memory (always, in host memory).
+    bool train_resident() const { return kHost || train_images_.size() > 0; }
 
     /// With multi-formation, each stored image starts as a mosaic of f² initial images.
     void initialize(SyntheticSet& syn, Index per_class, std::uint64_t seed) {
-      const Index tiles = m_.formation_.tiles();
-      Tensor<float> full;
-      std::vector<int> full_labels;
-      initialize_images(m_.config_.init, net_, experts_.final_params, train_, per_class * tiles, seed, full,
-                        full_labels);
-      const Shape fs = full.shape();
-      syn.images.resize(Shape(fs.n / tiles, fs.c, fs.h, fs.w));
-      m_.formation_.encode(full.cview(), syn.images.view());
-      syn.labels.resize(static_cast<std::size_t>(syn.size()));
-      for (Index i = 0; i < syn.size(); ++i) syn.labels[i] = full_labels[i * tiles];
-      syn.label_logits = Tensor<float>();
-      syn.info["init"] = to_string(m_.config_.init);
-      m_.formation_.describe(syn);
+      if constexpr (kHost) {
+        initialize_on(net_, syn, per_class, seed);
+      } else {
+        typename Net::template with_backend<cpu::Backend> host_net(net_.config());
+        initialize_on(host_net, syn, per_class, seed);
+      }
     }
 
     Index steps_per_iteration() const { return m_.config_.per_class_steps ? train_.classes : 1; }
@@ -160,6 +178,10 @@ class DistributionMatching {
         Rng rng(seed, seeds::distribution_matching_stream(std::uint64_t(iteration)));
         stage_ = sampler_.sample(iteration, rng, net_, experts_);
         net_.set_training(true);
+        if constexpr (!kHost) {
+          upload(*stage_.extractor, extractor_);
+          upload(*stage_.expert, expert_);
+        }
       }
       const Shape s = syn.images.shape();
       grads.images.resize(s);
@@ -172,6 +194,8 @@ class DistributionMatching {
       }
       const Index first = m_.config_.per_class_steps ? step : 0;
       const Index last = m_.config_.per_class_steps ? step + 1 : train_.classes;
+      const float* theta_ext = kHost ? stage_.extractor->data() : extractor_.data();
+      const float* theta_exp = kHost ? stage_.expert->data() : expert_.data();
       IterationReport r;
       for (Index c = first; c < last; ++c) {
         const auto& mine = class_index_[c];
@@ -184,16 +208,22 @@ class DistributionMatching {
         real_idx_.resize(static_cast<std::size_t>(nr));
         const auto order = random_permutation(Index(pool.size()), rng.next_u64(), 0);
         for (Index j = 0; j < nr; ++j) real_idx_[j] = pool[order[j]];
-        gather_samples(train_.images.cview(), real_idx_, 0, nr, real_);
-        gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_);
-        const ConstView<float> decoded = m_.formation_.decode(syn_.cview(), decoded_);
+        const ConstView<float, Space> real = real_batch(nr);
+        const ConstView<float, Space> mine_images = class_images(syn, mine);
+        const ConstView<float, Space> decoded = m_.formation_.template decode<Backend>(mine_images, decoded_);
         grad_decoded_.resize(decoded.shape());
-        r.loss += class_matching_loss(net_, stage_.extractor->data(), stage_.expert->data(), constraint_, augment_,
-                                      rng.next_u64(), real_.cview(), decoded, int(c), grad_decoded_.view(), work_);
-        grad_class_.resize(syn_.shape());
-        m_.formation_.decode_vjp(grad_decoded_.cview(), grad_class_.view());
+        r.loss += class_matching_loss(net_, theta_ext, theta_exp, constraint_, augment_, rng.next_u64(), real,
+                                      decoded, int(c), grad_decoded_.view(), work_);
+        grad_class_.resize(mine_images.shape());
+        m_.formation_.template decode_vjp<Backend>(grad_decoded_.cview(), grad_class_.view());
+        const float* g = grad_class_.data();
+        if constexpr (!kHost) {
+          grad_host_.resize(grad_class_.shape());
+          Backend::copy_to_host(grad_class_.size(), grad_class_.data(), grad_host_.data());
+          g = grad_host_.data();
+        }
         for (std::size_t j = 0; j < mine.size(); ++j)
-          std::copy(grad_class_.view().sample(Index(j)), grad_class_.view().sample(Index(j)) + s.sample_size(),
+          std::copy(g + Index(j) * s.sample_size(), g + Index(j + 1) * s.sample_size(),
                     grads.images.view().sample(mine[j]));
       }
       r.info = stage_.info;
@@ -201,18 +231,72 @@ class DistributionMatching {
     }
 
    private:
+    template <class HostNet>
+    void initialize_on(HostNet& net, SyntheticSet& syn, Index per_class, std::uint64_t seed) {
+      const Index tiles = m_.formation_.tiles();
+      Tensor<float> full;
+      std::vector<int> full_labels;
+      initialize_images(m_.config_.init, net, experts_.final_params, train_, per_class * tiles, seed, full,
+                        full_labels);
+      const Shape fs = full.shape();
+      syn.images.resize(Shape(fs.n / tiles, fs.c, fs.h, fs.w));
+      m_.formation_.encode(full.cview(), syn.images.view());
+      syn.labels.resize(static_cast<std::size_t>(syn.size()));
+      for (Index i = 0; i < syn.size(); ++i) syn.labels[i] = full_labels[i * tiles];
+      syn.label_logits = Tensor<float>();
+      syn.info["init"] = to_string(m_.config_.init);
+      m_.formation_.describe(syn);
+    }
+
+    /// The real images real_idx_ in the backend's memory: gathered there from the resident
+    /// training set, or on the host and uploaded.
+    ConstView<float, Space> real_batch(Index nr) {
+      const Shape ts = train_.images.shape();
+      if (train_resident()) {
+        const ConstView<float, Space> all = kHost ? ConstView<float, Space>(train_.images.data(), ts)
+                                                  : ConstView<float, Space>(train_images_.data(), ts);
+        real_.resize(Shape(nr, ts.c, ts.h, ts.w));
+        Backend::gather_samples(ts.sample_size(), real_idx_.data(), nr, all.data(), real_.data());
+        return real_.cview();
+      }
+      gather_samples(train_.images.cview(), real_idx_, 0, nr, real_host_);
+      real_.resize(real_host_.shape());
+      Backend::copy_from_host(real_host_.size(), real_host_.data(), real_.data());
+      return real_.cview();
+    }
+    /// The class's synthetic images in the backend's memory (gathered on the host; a class's
+    /// few images are what crosses the bus).
+    ConstView<float, Space> class_images(const SyntheticSet& syn, const std::vector<Index>& mine) {
+      if constexpr (kHost) {
+        gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_);
+      } else {
+        gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_host_);
+        syn_.resize(syn_host_.shape());
+        Backend::copy_from_host(syn_host_.size(), syn_host_.data(), syn_.data());
+      }
+      return syn_.cview();
+    }
+    static void upload(const Vector<float>& theta, Tensor<float, Space>& device) {
+      device.resize(Shape(theta.size(), 1));
+      Backend::copy_from_host(theta.size(), theta.data(), device.data());
+    }
+
     const DistributionMatching& m_;
     Net& net_;
     const ExpertSet& experts_;
     const Dataset<float>& train_;
-    const Dsa<float>& augment_;
+    const Augment augment_;
     StageSampler sampler_;
     Constraint constraint_;
     std::vector<std::vector<Index>> by_class_, class_index_;
     Stage stage_;
     std::vector<Index> real_idx_;
-    Tensor<float> real_, syn_, decoded_, grad_decoded_, grad_class_;
-    ClassMatchingWork<float, typename Net::memory_space> work_;
+    Tensor<float, Space> real_, syn_, decoded_, grad_decoded_, grad_class_;
+    ClassMatchingWork<float, Space> work_;
+    // Device memory only (empty in host memory): the resident training set, the stage's
+    // networks; and host staging buffers.
+    Tensor<float, Space> train_images_, extractor_, expert_;
+    Tensor<float> real_host_, syn_host_, grad_host_;
   };
 
  private:

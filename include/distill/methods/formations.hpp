@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/augment/multi_formation.hpp"
 #include "distill/data/synthetic_set.hpp"
@@ -21,12 +22,14 @@ namespace distill {
 /// One stored image is one trained image (every method's default).
 struct SingleFormation {
   Index tiles() const { return 1; }
-  template <class Scalar>
-  ConstView<Scalar> decode(ConstView<Scalar> stored, Tensor<Scalar>&) const { return stored; }
-  template <class Scalar>
-  void decode_vjp(ConstView<Scalar> grad_decoded, MutableView<Scalar> grad_stored) const {
+  template <class Backend = cpu::Backend, class Scalar, class Space>
+  ConstView<Scalar, Space> decode(ConstView<Scalar, Space> stored, Tensor<Scalar, Space>&) const {
+    return stored;
+  }
+  template <class Backend = cpu::Backend, class Scalar, class Space>
+  void decode_vjp(ConstView<Scalar, Space> grad_decoded, MutableView<Scalar, Space> grad_stored) const {
     check_shape(grad_stored.shape(), grad_decoded.shape(), "SingleFormation::decode_vjp");
-    std::copy(grad_decoded.data(), grad_decoded.data() + grad_decoded.size(), grad_stored.data());
+    Backend::copy(grad_decoded.size(), grad_decoded.data(), grad_stored.data());
   }
   template <class Scalar>
   void encode(ConstView<Scalar> full, MutableView<Scalar> stored) const {
@@ -46,15 +49,23 @@ class MultiFormation {
   }
   Index factor() const { return factor_; }
   Index tiles() const { return factor_ * factor_; }
-  template <class Scalar>
-  ConstView<Scalar> decode(ConstView<Scalar> stored, Tensor<Scalar>& work) const {
+  /// Host memory takes the row-wise host decoding, any other space the backend's element
+  /// kernels; both give the same bits.
+  template <class Backend = cpu::Backend, class Scalar, class Space>
+  ConstView<Scalar, Space> decode(ConstView<Scalar, Space> stored, Tensor<Scalar, Space>& work) const {
     work.resize(decoded_shape(stored.shape(), factor_));
-    decode_formation(stored, factor_, work.view());
+    if constexpr (kHostAccessible<Space>)
+      decode_formation(stored, factor_, work.view());
+    else
+      decode_formation<Backend>(stored, factor_, work.view());
     return work.cview();
   }
-  template <class Scalar>
-  void decode_vjp(ConstView<Scalar> grad_decoded, MutableView<Scalar> grad_stored) const {
-    decode_formation_vjp(grad_decoded, factor_, grad_stored);
+  template <class Backend = cpu::Backend, class Scalar, class Space>
+  void decode_vjp(ConstView<Scalar, Space> grad_decoded, MutableView<Scalar, Space> grad_stored) const {
+    if constexpr (kHostAccessible<Space>)
+      decode_formation_vjp(grad_decoded, factor_, grad_stored);
+    else
+      decode_formation_vjp<Backend>(grad_decoded, factor_, grad_stored);
   }
   template <class Scalar>
   void encode(ConstView<Scalar> full, MutableView<Scalar> stored) const { encode_mosaic(full, factor_, stored); }

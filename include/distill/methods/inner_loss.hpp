@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/losses/cross_entropy.hpp"
 #include "distill/losses/sup_con.hpp"
@@ -23,15 +24,18 @@ struct InnerLoss {
 /// CE on the first `batch` rows of the logits against hard labels or, when `label_logits` is
 /// non-empty, soft labels; with fusion, weight·L_con on all rows of the embedding. The tangent
 /// pass also gives the label mixed product h_u = ∂/∂u ⟨∇θℓ, v⟩ into `h_u` (soft labels only).
-template <class Scalar>
+/// Every tensor lives in the Backend's memory; the labels are host memory (the losses upload
+/// them).
+template <class Scalar, class Backend = cpu::Backend>
 struct InnerObjective {
+  using Space = typename Backend::memory_space;
   const InnerLoss& config;
-  CrossEntropy<Scalar>& ce;
-  ContrastiveLoss<Scalar>& contrastive;
-  const std::vector<int>& labels;  ///< hard labels of the first view
-  ConstView<Scalar> label_logits;  ///< [batch, K] soft labels, or empty
+  CrossEntropy<Scalar, Backend>& ce;
+  ContrastiveLoss<Scalar, Backend>& contrastive;
+  const std::vector<int>& labels;         ///< hard labels of the first view
+  ConstView<Scalar, Space> label_logits;  ///< [batch, K] soft labels, or empty
   Index batch;
-  Tensor<Scalar>& h_u;
+  Tensor<Scalar, Space>& h_u;
   std::vector<int>& view_labels;  ///< workspace: the labels of every view's rows
   Shape logits_shape{}, embedding_shape{};
 
@@ -41,7 +45,7 @@ struct InnerObjective {
   Scalar forward(const Outputs& out) {
     logits_shape = out.logits.shape();
     embedding_shape = out.embedding.shape();
-    const ConstView<Scalar> first = out.logits.samples(0, batch);
+    const ConstView<Scalar, Space> first = out.logits.samples(0, batch);
     Scalar loss = label_logits.empty() ? ce.forward(first, labels) : ce.forward(first, label_logits);
     if (config.fusion) {
       view_labels.assign(labels.begin(), labels.end());
@@ -59,19 +63,19 @@ struct InnerObjective {
     if (!config.fusion) return;
     w.g_embedding.resize(embedding_shape);
     contrastive.backward(w.g_embedding);
-    w.g_embedding.vec() *= Scalar(config.fusion_weight);
+    Backend::scal(w.g_embedding.size(), Scalar(config.fusion_weight), w.g_embedding.data());
   }
 
   template <class Outputs, class Work>
   void backward_tangent(const Outputs& tan, Work& w) {
     w.g_logits_dot.resize(logits_shape);
     w.g_logits_dot.set_zero();
-    const ConstView<Scalar> first = tan.logits.samples(0, batch);
+    const ConstView<Scalar, Space> first = tan.logits.samples(0, batch);
     ce.backward_tangent(first, {}, w.g_logits_dot.view().samples(0, batch));
     if (config.fusion) {
       w.g_embedding_dot.resize(embedding_shape);
       contrastive.backward_tangent(tan.embedding, w.g_embedding_dot);
-      w.g_embedding_dot.vec() *= Scalar(config.fusion_weight);
+      Backend::scal(w.g_embedding_dot.size(), Scalar(config.fusion_weight), w.g_embedding_dot.data());
     }
     if (!label_logits.empty()) {
       h_u.resize(label_logits.shape());

@@ -14,8 +14,8 @@ namespace distill {
 struct NoConstraint {
   double weight() const { return 0; }
   template <class Net>
-  double add(Net&, const typename Net::scalar_type*, ConstView<typename Net::scalar_type>, const std::vector<int>&,
-             MutableView<typename Net::scalar_type>) {
+  double add(Net&, const typename Net::scalar_type*, ConstView<typename Net::scalar_type, typename Net::memory_space>,
+             const std::vector<int>&, MutableView<typename Net::scalar_type, typename Net::memory_space>) {
     return 0;
   }
 };
@@ -31,18 +31,20 @@ class StageCrossEntropy {
   double weight() const { return alpha_; }
 
   template <class Net>
-  double add(Net& net, const typename Net::scalar_type* theta, ConstView<typename Net::scalar_type> x,
-             const std::vector<int>& labels, MutableView<typename Net::scalar_type> gx) {
+  double add(Net& net, const typename Net::scalar_type* theta,
+             ConstView<typename Net::scalar_type, typename Net::memory_space> x, const std::vector<int>& labels,
+             MutableView<typename Net::scalar_type, typename Net::memory_space> gx) {
     using Scalar = typename Net::scalar_type;
+    using Backend = typename Net::backend_type;
     if (alpha_ == 0) return 0;
     const auto out = net.forward(theta, x);
-    CrossEntropy<Scalar> ce;
+    CrossEntropy<Scalar, Backend> ce;
     const double value = double(ce.forward(out.logits, labels));
-    Tensor<Scalar> gz(out.logits.shape()), g(x.shape());
+    Tensor<Scalar, typename Net::memory_space> gz(out.logits.shape()), g(x.shape());
     ce.backward(gz);
-    gz.vec() *= Scalar(alpha_);
+    Backend::scal(gz.size(), Scalar(alpha_), gz.data());
     net.backward(theta, gz.cview(), {}, nullptr, g.view());
-    gx.vec() += g.vec();
+    Backend::axpy(g.size(), Scalar(1), g.data(), gx.data());
     return alpha_ * value;
   }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/core/seeds.hpp"
+#include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/dsa.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/methods/contrastive_update.hpp"
@@ -71,16 +72,26 @@ class TrajectoryMatching {
   double label_lr() const { return labels_.lr(); }
   double label_momentum() const { return labels_.momentum(); }
 
+  /// One run's working state on the network's backend. On a device, the expert checkpoints
+  /// the window can reach are uploaded once, here; each iteration uploads the images (and label
+  /// logits), runs the unroll there and brings the gradients back, so the driver's set and
+  /// optimisers stay on the host whatever the device. Initialisation runs on a host twin of
+  /// the network, so a set starts with the same bits on every device.
   template <class Net>
   class State {
     static_assert(std::is_same<typename Net::scalar_type, float>::value,
                   "TrajectoryMatching::State: experts and synthetic sets are float; use a float network");
+    using Backend = typename Net::backend_type;
+    using Space = typename Net::memory_space;
+    static constexpr bool kHost = kHostAccessible<Space>;
+    using Augment = DsaFor<float, Backend>;
+    using ParamVector = ParamVectorIn<float, Space>;
 
    public:
     State(const TrajectoryMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
           const Dsa<float>& augment)
-        : m_(method), net_(net), experts_(experts), train_(train), augment_(augment),
-          unroll_(net, augment, method.config_.inner), extra_(method.extra_) {
+        : m_(method), net_(net), experts_(experts), train_(train), augment_(augment.config()),
+          unroll_(net, augment_, method.config_.inner), extra_(method.extra_) {
       const Index need = last_expert_epoch(m_.window_.max_start_epoch(), m_.config_.expert_epochs);
       DISTILL_CHECK(experts.epochs() >= need,
                     experts.directory << ": the experts have " << experts.epochs()
@@ -88,19 +99,27 @@ class TrajectoryMatching {
       DISTILL_CHECK(experts.final_params.front().size() == net.num_params(),
                     experts.directory << ": experts have " << experts.final_params.front().size()
                                       << " parameters, the network " << net.num_params());
+      if constexpr (!kHost) {
+        device_checkpoints_.resize(experts.checkpoints.size());
+        for (std::size_t e = 0; e < experts.checkpoints.size(); ++e)
+          for (Index k = 0; k <= need; ++k) {
+            const Vector<float>& theta = experts.checkpoints[e][std::size_t(k)];
+            ParamVector d(Shape(theta.size(), 1));
+            Backend::copy_from_host(theta.size(), theta.data(), d.data());
+            device_checkpoints_[e].push_back(std::move(d));
+          }
+      }
     }
 
     /// Images (real, correctly classified or noise), class-major hard labels and, for learned
     /// labels, the experts' mean logits.
     void initialize(SyntheticSet& syn, Index per_class, std::uint64_t seed) {
-      Index filled = 0;
-      initialize_images(m_.config_.init, net_, experts_.final_params, train_, per_class, seed, syn.images,
-                        syn.labels, &filled);
-      syn.info["init"] = to_string(m_.config_.init);
-      if (filled) syn.info["init_not_correct"] = std::to_string(filled);
-      syn.label_logits = Tensor<float>();
-      if (kLearnsLabels)
-        syn.label_logits = expert_label_logits(net_, experts_.final_params, syn.images.cview(), syn.labels);
+      if constexpr (kHost) {
+        initialize_on(net_, syn, per_class, seed);
+      } else {
+        typename Net::template with_backend<cpu::Backend> host_net(net_.config());
+        initialize_on(host_net, syn, per_class, seed);
+      }
     }
 
     /// One image update per iteration.
@@ -111,19 +130,27 @@ class TrajectoryMatching {
       Rng rng(seed, seeds::trajectory_matching_stream(std::uint64_t(iteration)));
       const Index expert = Index(rng.below(std::uint64_t(experts_.size())));
       const Index start = m_.window_.sample(iteration, rng);
-      const auto& traj = experts_.checkpoints[expert];
-      const Vector<float>& theta0 = traj[start];
-      const Vector<float>& target = traj[start + m_.config_.expert_epochs];
+      const ParamVector& theta0 = checkpoint(expert, start);
+      const ParamVector& target = checkpoint(expert, start + m_.config_.expert_epochs);
       const Index n = syn.size();
       const Index batch = m_.config_.batch_syn > 0 ? m_.config_.batch_syn : n;
       const std::uint64_t step_seed = rng.next_u64();
       const auto plan = make_unroll_steps(n, m_.config_.syn_steps, batch, step_seed);
-      const ConstView<float> logits = kLearnsLabels ? syn.label_logits.cview() : ConstView<float>{};
-      const double matching = unroll_.forward(theta0, target, syn.images.cview(), syn.labels, logits,
-                                              float(syn.lr), plan);
-      unroll_.backward(grads, Gradient::kMode);
-      const double extra = extra_.add(net_, augment_, target, syn.images.cview(), syn.labels, rng.next_u64(),
-                                      grads.images);
+      const ConstView<float, Space> images = stage(syn.images, images_);
+      const ConstView<float, Space> logits =
+          kLearnsLabels ? stage(syn.label_logits, label_logits_) : ConstView<float, Space>{};
+      const double matching = unroll_.forward(theta0, target, images, syn.labels, logits, float(syn.lr), plan);
+      double extra = 0;
+      if constexpr (kHost) {
+        unroll_.backward(grads, Gradient::kMode);
+        extra = extra_.add(net_, augment_, target, images, syn.labels, rng.next_u64(), grads.images);
+      } else {
+        unroll_.backward(device_grads_, Gradient::kMode);
+        extra = extra_.add(net_, augment_, target, images, syn.labels, rng.next_u64(), device_grads_.images);
+        download(device_grads_.images, grads.images);
+        download(device_grads_.label_logits, grads.label_logits);
+        grads.lr = device_grads_.lr;
+      }
       IterationReport r;
       r.loss = matching + extra;
       r.skipped = m_.config_.threshold > 0 && matching > m_.config_.threshold;
@@ -133,13 +160,52 @@ class TrajectoryMatching {
     }
 
    private:
+    template <class HostNet>
+    void initialize_on(HostNet& net, SyntheticSet& syn, Index per_class, std::uint64_t seed) {
+      Index filled = 0;
+      initialize_images(m_.config_.init, net, experts_.final_params, train_, per_class, seed, syn.images, syn.labels,
+                        &filled);
+      syn.info["init"] = to_string(m_.config_.init);
+      if (filled) syn.info["init_not_correct"] = std::to_string(filled);
+      syn.label_logits = Tensor<float>();
+      if (kLearnsLabels)
+        syn.label_logits = expert_label_logits(net, experts_.final_params, syn.images.cview(), syn.labels);
+    }
+
+    const ParamVector& checkpoint(Index expert, Index epoch) const {
+      if constexpr (kHost) {
+        return experts_.checkpoints[std::size_t(expert)][std::size_t(epoch)];
+      } else {
+        return device_checkpoints_[std::size_t(expert)][std::size_t(epoch)];
+      }
+    }
+    /// The host tensor itself in host memory, else its copy uploaded into `device`.
+    static ConstView<float, Space> stage(const Tensor<float>& host, Tensor<float, Space>& device) {
+      if constexpr (kHost) {
+        (void)device;
+        return host.cview();
+      } else {
+        device.resize(host.shape());
+        Backend::copy_from_host(host.size(), host.data(), device.data());
+        return device.cview();
+      }
+    }
+    static void download(const Tensor<float, Space>& device, Tensor<float>& host) {
+      host.resize(device.shape());
+      Backend::copy_to_host(device.size(), device.data(), host.data());
+    }
+
     const TrajectoryMatching& m_;
     Net& net_;
     const ExpertSet& experts_;
     const Dataset<float>& train_;
-    const Dsa<float>& augment_;
-    Unroll<Net, Dsa<float>> unroll_;
+    const Augment augment_;
+    Unroll<Net, Augment> unroll_;
     OuterExtra extra_;
+    // Device memory only (empty in host memory).
+    std::vector<std::vector<ParamVector>> device_checkpoints_;
+    Tensor<float, Space> images_, label_logits_;
+    SyntheticGradients<float, Space> device_grads_;
   };
 
  private:

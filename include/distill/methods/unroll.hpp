@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "distill/core/rng.hpp"
@@ -56,13 +57,19 @@ enum class UnrollGradient {
   kTesla   ///< TESLA: every step sees λ_N (no Hessian term); exact for N = 1 only
 };
 
-/// Gradients of an outer (distillation) loss with respect to the synthetic set's variables.
-template <class Scalar>
+/// Gradients of an outer (distillation) loss with respect to the synthetic set's variables, in
+/// the memory space of the backend that computed them.
+template <class Scalar, class Space = HostSpace>
 struct SyntheticGradients {
-  Tensor<Scalar> images;        ///< [N, C, H, W]
-  Tensor<Scalar> label_logits;  ///< [N, K] when the labels are soft, else empty
-  double lr = 0;                ///< ∂L/∂α
+  Tensor<Scalar, Space> images;        ///< [N, C, H, W]
+  Tensor<Scalar, Space> label_logits;  ///< [N, K] when the labels are soft, else empty
+  double lr = 0;                       ///< ∂L/∂α
 };
+
+/// The parameter vector of a network on a backend: an Eigen vector in host memory, a
+/// [P, 1] tensor in any other space (both have data() and size()).
+template <class Scalar, class Space>
+using ParamVectorIn = std::conditional_t<kHostAccessible<Space>, Vector<Scalar>, Tensor<Scalar, Space>>;
 
 /// N SGD steps of a student from an expert checkpoint on augmented minibatches of a synthetic
 /// set, θ_{k+1} = θ_k − α·∇θℓ(θ_k; A_k(X[B_k]), Y[B_k]), the normalised distance
@@ -74,15 +81,22 @@ struct SyntheticGradients {
 /// Only θ_0 … θ_N are stored (N·P values); activations are recomputed per step, so memory does
 /// not grow with N beyond the parameter vectors.
 ///
-/// @tparam Net     a ConvNet (any variant)
+/// Everything runs on the network's backend: on a GPU, θ_0 … θ_N, the images, the gradients
+/// and every workspace are device memory, and a step moves only its minibatch indices, labels
+/// and augmentation parameters to the device and the loss and ⟨g_k, v⟩ back.
+///
+/// @tparam Net     a ConvNet (any variant, any backend)
 /// @tparam Augment a differentiable augmentation with draw(n, c, h, w, seed), forward(draw, x, y)
-///                 backward(draw, gy, gx) and is_identity() (Dsa, IdentityAugment)
+///                 backward(draw, gy, gx) and is_identity(), on views in the backend's memory
+///                 (Dsa and IdentityAugment on the CPU, BatchDsa on any backend)
 template <class Net, class Augment>
 class Unroll {
  public:
   using Scalar = typename Net::scalar_type;
   using Backend = typename Net::backend_type;
-  using ParamVector = Vector<Scalar>;
+  using Space = typename Backend::memory_space;
+  using ParamVector = ParamVectorIn<Scalar, Space>;
+  using Gradients = SyntheticGradients<Scalar, Space>;
 
   Unroll(Net& net, const Augment& augment, InnerLoss loss = {})
       : net_(net), augment_(augment), loss_cfg_(loss),
@@ -90,12 +104,12 @@ class Unroll {
 
   /// Runs the inner loop and returns L. `labels` are the hard labels (always needed: SupCon
   /// uses them); `label_logits` [N, K] are soft labels when non-empty.
-  Scalar forward(const ParamVector& theta0, const ParamVector& target, ConstView<Scalar> images,
-                 const std::vector<int>& labels, ConstView<Scalar> label_logits, Scalar lr,
+  Scalar forward(const ParamVector& theta0, const ParamVector& target, ConstView<Scalar, Space> images,
+                 const std::vector<int>& labels, ConstView<Scalar, Space> label_logits, Scalar lr,
                  const std::vector<UnrollStep>& steps);
 
   /// The reverse sweep after forward: gradients of L (exact or TESLA).
-  void backward(SyntheticGradients<Scalar>& out, UnrollGradient mode = UnrollGradient::kExact);
+  void backward(Gradients& out, UnrollGradient mode = UnrollGradient::kExact);
 
   /// θ_k of the last forward sweep, k = 0 … N.
   const std::vector<ParamVector>& trajectory() const { return thetas_; }
@@ -106,15 +120,21 @@ class Unroll {
   /// Inner loss and its parameter gradient and, with a tangent v, H·v and the mixed products
   /// (hessian_vector_product), into hx_ and hu_.
   Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
+  /// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² and, with `grad`, ∂L/∂θ_N (Eigen's reductions on the host, as
+  /// before the backend seam; the backend's deterministic sums elsewhere).
+  Scalar distance(ParamVector* grad) const;
+  ParamVector make_vector() const;
+  /// dst = src, reusing dst's storage (a device tensor's copy assignment would allocate).
+  static void assign(ParamVector& dst, const ParamVector& src);
 
   Net& net_;
   const Augment& augment_;
   InnerLoss loss_cfg_;
-  ContrastiveLoss<Scalar> contrastive_;
-  CrossEntropy<Scalar> ce_;
+  ContrastiveLoss<Scalar, Backend> contrastive_;
+  CrossEntropy<Scalar, Backend> ce_;
 
   // Inputs of the last forward sweep.
-  ConstView<Scalar> images_, label_logits_;
+  ConstView<Scalar, Space> images_, label_logits_;
   const std::vector<int>* labels_ = nullptr;
   std::vector<UnrollStep> steps_;
   Scalar lr_ = 0, denominator_ = 0;
@@ -122,8 +142,8 @@ class Unroll {
   ParamVector target_;
 
   // Workspaces.
-  HessianVectorWork<Scalar> work_;
-  Tensor<Scalar> batch_, x_, hx_, hu_, xview_grad_, u_batch_;
+  HessianVectorWork<Scalar, Space> work_;
+  Tensor<Scalar, Space> batch_, x_, hx_, hu_, xview_grad_, u_batch_;
   std::vector<int> y_batch_, y_views_;
 };
 
@@ -137,7 +157,7 @@ void Unroll<Net, Augment>::make_input(Index k) {
   Backend::gather_samples(is.sample_size(), s.batch.data(), b, images_.data(), batch_.data());
   x_.resize({views * b, is.c, is.h, is.w});
   for (Index v = 0; v < views; ++v) {
-    MutableView<Scalar> out = x_.view().samples(v * b, b);
+    MutableView<Scalar, Space> out = x_.view().samples(v * b, b);
     if (!augment_.is_identity()) {
       // The second view draws from another seed: independent augmentations of the same images.
       const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v)));
@@ -161,9 +181,9 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::step(Index k, const 
                                                                    Scalar* hv) {
   make_input(k);
   const Index b = static_cast<Index>(steps_[k].batch.size());
-  InnerObjective<Scalar> objective{loss_cfg_, ce_, contrastive_, y_batch_,
-                                   label_logits_.empty() ? ConstView<Scalar>{} : u_batch_.cview(), b, hu_,
-                                   y_views_};
+  InnerObjective<Scalar, Backend> objective{loss_cfg_, ce_, contrastive_, y_batch_,
+                                            label_logits_.empty() ? ConstView<Scalar, Space>{} : u_batch_.cview(),
+                                            b, hu_, y_views_};
   if (!v) return loss_gradient(net_, objective, work_, theta.data(), x_.cview(), grad);
   hx_.resize(x_.shape());
   return hessian_vector_product(net_, objective, work_, theta.data(), x_.cview(), v->data(), grad, hv,
@@ -171,9 +191,39 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::step(Index k, const 
 }
 
 template <class Net, class Augment>
+typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::distance(ParamVector* grad) const {
+  if constexpr (kHostAccessible<Space>) {
+    return normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front(), grad);
+  } else {
+    if (grad) *grad = make_vector();
+    return normalized_param_distance<Backend>(Index(target_.size()), thetas_.back().data(), target_.data(),
+                                              thetas_.front().data(), grad ? grad->data() : nullptr);
+  }
+}
+
+template <class Net, class Augment>
+typename Unroll<Net, Augment>::ParamVector Unroll<Net, Augment>::make_vector() const {
+  if constexpr (kHostAccessible<Space>) {
+    return ParamVector(net_.num_params());
+  } else {
+    return ParamVector(Shape(net_.num_params(), 1));
+  }
+}
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::assign(ParamVector& dst, const ParamVector& src) {
+  if constexpr (kHostAccessible<Space>) {
+    dst = src;
+  } else {
+    dst.resize(src.shape());
+    Backend::copy(src.size(), src.data(), dst.data());
+  }
+}
+
+template <class Net, class Augment>
 typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
-    const ParamVector& theta0, const ParamVector& target, ConstView<Scalar> images,
-    const std::vector<int>& labels, ConstView<Scalar> label_logits, Scalar lr,
+    const ParamVector& theta0, const ParamVector& target, ConstView<Scalar, Space> images,
+    const std::vector<int>& labels, ConstView<Scalar, Space> label_logits, Scalar lr,
     const std::vector<UnrollStep>& steps) {
   const Index n = images.shape().n;
   DISTILL_CHECK(theta0.size() == net_.num_params() && target.size() == net_.num_params(),
@@ -194,21 +244,21 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
   label_logits_ = label_logits;
   steps_ = steps;
   lr_ = lr;
-  target_ = target;
+  assign(target_, target);
   net_.set_training(true);
   thetas_.resize(steps.size() + 1);
-  thetas_[0] = theta0;
-  ParamVector grad(theta0.size());
+  assign(thetas_[0], theta0);
+  ParamVector grad = make_vector();
   for (std::size_t k = 0; k < steps.size(); ++k) {
     step(Index(k), thetas_[k], nullptr, grad.data(), nullptr);
-    thetas_[k + 1] = thetas_[k];
+    assign(thetas_[k + 1], thetas_[k]);
     Backend::axpy(grad.size(), -lr, grad.data(), thetas_[k + 1].data());
   }
-  return normalized_param_distance<Scalar>(thetas_.back(), target, theta0);
+  return distance(nullptr);
 }
 
 template <class Net, class Augment>
-void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradient mode) {
+void Unroll<Net, Augment>::backward(Gradients& out, UnrollGradient mode) {
   DISTILL_CHECK(!thetas_.empty(), "Unroll::backward: call forward first");
   const Shape is = images_.shape();
   out.images.resize(is);
@@ -221,9 +271,10 @@ void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradi
   }
   out.lr = 0;
   ParamVector lambda;
-  normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front(), &lambda);
-  const ParamVector lambda_n = lambda;
-  ParamVector grad(lambda.size()), hv(lambda.size());
+  distance(&lambda);
+  ParamVector lambda_n;
+  assign(lambda_n, lambda);
+  ParamVector grad = make_vector(), hv = make_vector();
   const bool exact = mode == UnrollGradient::kExact;
   for (Index k = Index(steps_.size()) - 1; k >= 0; --k) {
     const ParamVector& v = exact ? lambda : lambda_n;
@@ -235,7 +286,7 @@ void Unroll<Net, Augment>::backward(SyntheticGradients<Scalar>& out, UnrollGradi
     const Index views = loss_cfg_.fusion ? 2 : 1;
     xview_grad_.resize({b, is.c, is.h, is.w});
     for (Index vi = 0; vi < views; ++vi) {
-      const ConstView<Scalar> hx = hx_.cview().samples(vi * b, b);
+      const ConstView<Scalar, Space> hx = hx_.cview().samples(vi * b, b);
       const Scalar* adjoint = hx.data();
       if (!augment_.is_identity()) {
         const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(vi)));

@@ -104,6 +104,9 @@ class ConvNet {
   using View = ConstView<Scalar, memory_space>;
   using MutView = MutableView<Scalar, memory_space>;
   using Activations = Tensor<Scalar, memory_space>;
+  /// The same network on another backend (a host twin of a GPU network, say).
+  template <class OtherBackend>
+  using with_backend = ConvNet<Scalar, Depth, Width, Norm, Pool, OtherBackend>;
   static constexpr bool kHasNorm = !std::is_same<Norm, norm::None>::value;
   static constexpr bool kHasPool = !std::is_same<Pool, pool::None>::value;
 

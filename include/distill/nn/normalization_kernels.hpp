@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "distill/backend/lanes.hpp"
 #include "distill/core/macros.hpp"
 #include "distill/core/shape.hpp"
 
@@ -19,17 +20,6 @@ enum class NormGroups {
 };
 
 namespace detail {
-
-/// The lanes that compute one group together. A group's functor is written once as
-/// run(g, lanes): lane `index` of `count` takes every count-th element of each plane, and
-/// `sum(v)` adds a value over the lanes (every lane gets the total). SerialLanes is one lane,
-/// the thread-per-plane kernel and the CPU; a CUDA backend's block-per-plane kernel passes a
-/// block of lanes with warp-shuffle sums (cuda::BlockLanes). With one lane the additions run in
-/// the same order as a plain loop.
-struct SerialLanes {
-  static constexpr Index index = 0, count = 1;
-  DISTILL_HOST_DEVICE double sum(double v) const { return v; }
-};
 
 /// Where the elements of each group are: `blocks` contiguous H×W planes per group.
 struct NormLayout {

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "distill/methods/distiller.hpp"
+#include "distill/methods/distribution_matching.hpp"
+#include "distill/methods/method_settings.hpp"
+#include "distill/methods/presets.hpp"
+#include "distill/methods/trajectory_matching.hpp"
+#include "data/temp_dir.hpp"
+#include "support.cuh"
+#include "support/toy_experts.hpp"
+
+// Every method's State on the GPU against the CPU on the same set, experts, data and seeds:
+// the outer loss and the gradients of the images, label logits and step size; and a GPU run
+// stopped after a checkpoint and resumed, which must equal the uninterrupted GPU run bit for bit.
+
+using namespace distill;
+using namespace distill::test;
+
+namespace {
+
+using CpuNet = ToyNet;
+using GpuNet = ToyNet::with_backend<cuda::Backend>;
+
+DistillSettings small(const std::string& method) {
+  DistillSettings s = preset_settings(method, "cifar10-ipc1");
+  s.ipc = 2;
+  s.iterations = 5;
+  s.batch_real = 8;
+  s.syn_steps = 3;
+  s.batch_syn = 4;
+  s.max_start_epoch = 3;
+  s.eval_every = 0;
+  s.final_eval_runs = 0;
+  s.checkpoint_every = 2;
+  if (method == "datm" || method == "datm-clr") {
+    s.min_start_epoch = 0;
+    s.current_max_start_epoch = 1;
+    s.expansion_end_epoch = 5;
+    s.threshold = 0;
+  }
+  return s;
+}
+
+/// Three iterations (every step of each) of M's State on both devices from the same set.
+template <class M>
+void check_state(const DistillSettings& s) {
+  ToyDistillation t;
+  GpuNet gpu_net(t.net.config());
+  const M method = from_settings<M>(s);
+  typename M::template State<CpuNet> cpu(method, t.net, t.experts, t.data.train, t.dsa);
+  typename M::template State<GpuNet> gpu(method, gpu_net, t.experts, t.data.train, t.dsa);
+  SyntheticSet a, b;
+  a.lr = b.lr = 0.01;
+  cpu.initialize(a, s.ipc, 3);
+  gpu.initialize(b, s.ipc, 3);  // on a host twin: the same set
+  REQUIRE(a.images.shape() == b.images.shape());
+  CHECK(std::memcmp(a.images.data(), b.images.data(), sizeof(float) * std::size_t(a.images.size())) == 0);
+  CHECK(a.labels == b.labels);
+  for (Index it = 0; it < 3; ++it)
+    for (Index step = 0; step < cpu.steps_per_iteration(); ++step) {
+      INFO("iteration " << it << " step " << step);
+      SyntheticGradients<float> ga, gb;
+      const IterationReport ra = cpu.iterate(it, step, 11, a, ga);
+      const IterationReport rb = gpu.iterate(it, step, 11, a, gb);
+      CHECK(std::abs(rb.loss - ra.loss) <= kTol<float> * std::max(1.0, std::abs(ra.loss)));
+      CHECK(rb.info == ra.info);
+      CHECK(rel_error(gb.images, ga.images) <= kTol<float>);
+      CHECK(gb.label_logits.shape() == ga.label_logits.shape());
+      if (ga.label_logits.size() > 0)
+        CHECK(rel_error(gb.label_logits, ga.label_logits) <= kTol<float>);
+      CHECK(std::abs(gb.lr - ga.lr) <= kTol<float> * std::max(1e-12, std::abs(ga.lr)));
+    }
+}
+
+template <class M>
+DistillResult run_gpu(const DistillSettings& s, const std::string& dir, bool resume,
+                      std::function<void(const IterationRecord&)> on_iteration = {}) {
+  ToyDistillation t;
+  GpuNet net(t.net.config());
+  DistillerOptions o;
+  o.out_dir = dir;
+  o.resume = resume;
+  o.on_iteration = std::move(on_iteration);
+  return Distiller<M, GpuNet>(from_settings<M>(s), s, net, t.data, t.experts, t.dsa, o).run();
+}
+
+}  // namespace
+
+TEST_CASE("cuda methods: every method's iteration agrees with the CPU", "[cuda][methods]") {
+  SECTION("MTT") { check_state<MTT>(small("mtt")); }
+  SECTION("TESLA") { check_state<TESLA>(small("tesla")); }
+  SECTION("DATM") { check_state<DATM>(small("datm")); }
+  SECTION("DATM-CLR: Contrastive Fusion and Contrastive Update") { check_state<DATM_CLR>(small("datm-clr")); }
+  SECTION("DM") { check_state<DM>(small("dm")); }
+  SECTION("TGDD: per-class steps on expert stages") { check_state<TGDD>(small("tgdd")); }
+  SECTION("TGDD with multi-formation") {
+    DistillSettings s = small("tgdd");
+    s.factor = 2;
+    check_state<TGDD_MF>(s);
+  }
+}
+
+TEST_CASE("cuda methods: a GPU run stopped and resumed equals the uninterrupted GPU run bit for bit",
+          "[cuda][methods]") {
+  struct Stop {};
+  for (const std::string method : {"datm-clr", "tgdd"}) {
+    INFO(method);
+    const DistillSettings s = small(method);
+    TempDir full_dir, cut_dir;
+    auto run = [&](const std::string& dir, bool resume, std::function<void(const IterationRecord&)> f = {}) {
+      return method == "tgdd" ? run_gpu<TGDD>(s, dir, resume, std::move(f)) : run_gpu<DATM_CLR>(s, dir, resume, std::move(f));
+    };
+    const DistillResult full = run(full_dir.path(), false);
+    CHECK_THROWS_AS(run(cut_dir.path(), false, [](const IterationRecord& r) {
+                      if (r.iteration == 3) throw Stop{};
+                    }),
+                    Stop);
+    const DistillResult resumed = run(cut_dir.path(), true);
+    REQUIRE(resumed.set.images.shape() == full.set.images.shape());
+    CHECK(std::memcmp(resumed.set.images.data(), full.set.images.data(),
+                      sizeof(float) * std::size_t(full.set.images.size())) == 0);
+    CHECK(std::memcmp(resumed.set.label_logits.data(), full.set.label_logits.data(),
+                      sizeof(float) * std::size_t(full.set.label_logits.size())) == 0);
+    CHECK(resumed.set.lr == full.set.lr);
+  }
+}
