@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the CUDA code on a GPU machine in one short call: the CUDA tests (CTest label
-# `cuda`), the kernel benchmarks, `distill bench train --device cuda` and `distill bench tm`
-# on the GPU at the workloads of the GPU issue (CIFAR-10 IPC 1, 10, 50 and CIFAR-100 IPC 10,
-# 50), with the CPU beside it at CIFAR-10 IPC 1 and 10.
+# `cuda`), the kernel benchmarks, `distill bench train --device cuda`, `distill bench tm` on
+# the GPU at the workloads of the GPU issue (CIFAR-10 IPC 1, 10, 50 and CIFAR-100 IPC 10, 50)
+# with the CPU beside it at CIFAR-10 IPC 1 and 10, and `distill bench dm` for DM and TGDD at
+# IPC 10 and 50.
 #
 # Where it runs: THERE, on the bare GPU machine that the device tool lends (one H200, 16 cores,
 # nvcc, CMake, ninja and gcc; no Debian packages and no network). The header libraries and
@@ -544,8 +545,9 @@ fi
 # ---------------------------------------------------------------------------------------------
 # The CLI's benchmarks: a training step on the GPU (its last line is images_per_second=...), and
 # one trajectory-matching iteration (the exact unroll, N steps) per workload on the GPU, and on
-# the CPU at the two smaller ones; each prints seconds_per_iteration=... with, on the GPU, the
-# pool's peak and cudaMemGetInfo's used device memory. One failing run does not stop the rest.
+# the CPU at the two smaller ones; DM and TGDD iterations at IPC 10 and 50 likewise; each prints
+# seconds_per_iteration=... with, on the GPU, the pool's peak and cudaMemGetInfo's used device
+# memory. One failing run does not stop the rest.
 bench_cli() {  # bench_cli PROGRAM
   local cli=$1 rc=0 line
   "$cli" bench train --device cuda || rc=1
@@ -562,6 +564,18 @@ cuda 100 10 20 1000
 cuda 100 50 80 500
 cpu 10 1 80 10
 cpu 10 10 80 100
+LIST
+  # device method ipc
+  while read -r line; do
+    set -- $line
+    echo "== distill bench dm --device $1 --method $2 --ipc $3 --iterations 2"
+    "$cli" bench dm --device "$1" --method "$2" --ipc "$3" --iterations 2 || rc=1
+  done <<'LIST'
+cuda dm 10
+cuda dm 50
+cuda tgdd 10
+cuda tgdd 50
+cpu tgdd 10
 LIST
   return $rc
 }

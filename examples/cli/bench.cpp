@@ -64,17 +64,28 @@ void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iter
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
 /// its CIFAR-10 preset, every class) on generated data and a generated expert.
-void bench_dm(const std::string& method, Index ipc, Index iterations) {
+void bench_dm(const std::string& method, Index ipc, Index iterations, const std::string& device) {
   const DistillSettings s = preset_settings(method, "cifar10-ipc" + std::to_string(ipc));
-  builtin_methods().visit(s, [&](auto m) {
-    bench::MethodWorkload<decltype(m)> w(std::move(m), s, ipc);
-    const auto [seconds, loss] = time_iterations("dm iteration", iterations, [&](Index it) { return w.iteration(it); });
-    std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld "
-                "iterations=%ld threads=%d loss=%.5f\n",
-                method.c_str(), long(ipc), long(s.batch_real), long(w.steps_per_iteration()), long(iterations),
-                max_threads(), loss);
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
-  });
+  DmFigures f;
+  if (device == "cuda") {
+    f = dm_figures_cuda(method, ipc, iterations);
+  } else {
+    builtin_methods().visit(s, [&](auto m) {
+      bench::MethodWorkload<decltype(m)> w(std::move(m), s, ipc);
+      const auto [seconds, loss] = time_iterations("dm iteration", iterations, [&](Index it) { return w.iteration(it); });
+      f = {"cpu", w.steps_per_iteration(), seconds, loss};
+    });
+  }
+  std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld "
+              "iterations=%ld device=%s threads=%d loss=%.5f\n",
+              method.c_str(), long(ipc), long(s.batch_real), long(f.steps_per_iteration), long(iterations),
+              f.device.c_str(), max_threads(), f.loss);
+  if (device == "cuda")
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
+                "device_used_mib=%.0f device_total_mib=%.0f\n",
+                f.seconds, peak_rss_mib(), f.pool_peak_in_use, f.pool_peak_reserved, f.device_used, f.device_total);
+  else
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", f.seconds, peak_rss_mib());
 }
 
 }  // namespace
@@ -124,6 +135,9 @@ void add_bench(CLI::App& app) {
   dm->add_option("--iterations", a->dm_iterations, "Timed iterations (after one warm-up)")
       ->capture_default_str()
       ->check(at_least(1));
+  dm->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   for (CLI::App* sub : {train, tm, dm}) a->common.add(sub, false);
   train->callback([a] {
     a->common.apply();
@@ -135,7 +149,7 @@ void add_bench(CLI::App& app) {
   });
   dm->callback([a] {
     a->common.apply();
-    bench_dm(a->dm_method, a->dm_ipc, a->dm_iterations);
+    bench_dm(a->dm_method, a->dm_ipc, a->dm_iterations, a->device);
   });
 }
 

@@ -64,6 +64,17 @@ struct TmFigures {
 /// bench::BasicTmWorkload<cuda::Backend> timed through the CUDA plugin, as train_figures_cuda.
 TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations);
 
+struct DmFigures {
+  std::string device;
+  Index steps_per_iteration = 0;
+  double seconds = 0;  ///< per iteration
+  double loss = 0;
+  double pool_peak_in_use = 0, pool_peak_reserved = 0, device_used = 0, device_total = 0;  ///< MiB, GPU only
+};
+
+/// bench::MethodWorkload on cuda::Backend timed through the CUDA plugin.
+DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations);
+
 }  // namespace distill::cli
 
 #endif  // DISTILL_EXAMPLES_CLI_BENCH_TRAIN_HPP

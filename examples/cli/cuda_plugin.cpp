@@ -62,6 +62,17 @@ TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, In
           m.pool_peak_reserved, m.device_used, m.device_total};
 }
 
+DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations) {
+  const auto dm = plugin_function<DistillCliCudaDm>("distill_cli_cuda_dm");
+  DistillCliDmFigures out{};
+  char error[1024] = {};
+  const int rc = dm(method.c_str(), long(ipc), long(iterations), &out, error, sizeof error);
+  DISTILL_CHECK(rc == 0, error);
+  const DistillCliDeviceMemory& m = out.memory;
+  return {out.device,          Index(out.steps_per_iteration), out.seconds, out.loss, m.pool_peak_in_use,
+          m.pool_peak_reserved, m.device_used,                  m.device_total};
+}
+
 DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<float>& data, const ExpertSet& experts,
                               const DistillerOptions& options, std::string* device) {
   const auto run = plugin_function<DistillCliCudaRun>("distill_cli_cuda_run");

@@ -8,7 +8,9 @@
 #include "cuda_plugin.hpp"
 #include "cuda_run.hpp"
 #include "distill/backend/cuda/backend.hpp"
+#include "distill/bench/method_workload.hpp"
 #include "distill/bench/tm_workload.hpp"
+#include "distill/methods/presets.hpp"
 #include "distill/methods/run.hpp"
 
 namespace {
@@ -72,6 +74,25 @@ extern "C" int distill_cli_cuda_tm(long ipc, long classes, long steps, long batc
     out->seconds = seconds;
     out->loss = loss;
     out->grad_lr = w.grads.lr;
+    out->memory = device_memory();
+  });
+}
+
+extern "C" int distill_cli_cuda_dm(const char* method, long ipc, long iterations, DistillCliDmFigures* out,
+                                   char* error, unsigned long error_size) {
+  return guarded(error, error_size, [&] {
+    const cudaDeviceProp& p = device_properties();
+    const DistillSettings s = preset_settings(method, "cifar10-ipc" + std::to_string(ipc));
+    builtin_methods().visit(s, [&](auto m) {
+      bench::MethodWorkload<decltype(m), DistillNet::with_backend<cuda::Backend>> w(std::move(m), s, Index(ipc));
+      const auto [seconds, loss] = cli::time_iterations("dm iteration", Index(iterations),
+                                                        [&](Index it) { return w.iteration(it); },
+                                                        [] { cuda::Context::current().synchronize(); });
+      out->steps_per_iteration = long(w.steps_per_iteration());
+      out->seconds = seconds;
+      out->loss = loss;
+    });
+    std::snprintf(out->device, sizeof out->device, "cuda:%.120s", p.name);
     out->memory = device_memory();
   });
 }

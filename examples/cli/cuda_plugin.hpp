@@ -37,6 +37,19 @@ struct DistillCliTmFigures {
 /// `distill bench tm --device cuda`: 0 on success, else 1 with the message in `error`.
 typedef int (*DistillCliCudaTm)(long ipc, long classes, long steps, long batch, long iterations,
                                 DistillCliTmFigures* out, char* error, unsigned long error_size);
+
+struct DistillCliDmFigures {
+  char device[128];
+  long steps_per_iteration;
+  double seconds;  ///< per iteration
+  double loss;     ///< of the last iteration
+  DistillCliDeviceMemory memory;
+};
+
+/// `distill bench dm --device cuda`: the method (a registry name) at its CIFAR-10 preset for
+/// `ipc`; 0 on success, else 1 with the message in `error`.
+typedef int (*DistillCliCudaDm)(const char* method, long ipc, long iterations, DistillCliDmFigures* out, char* error,
+                                unsigned long error_size);
 }
 
 #endif  // DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP

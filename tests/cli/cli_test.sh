@@ -157,7 +157,7 @@ else
   test "$(grep -c . "$work/err.txt")" -eq 1
   grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
 fi
-for bench in "tm --ipc 1 --syn-steps 1 --iterations 1"; do
+for bench in "tm --ipc 1 --syn-steps 1 --iterations 1" "dm --method dm --ipc 1 --iterations 1"; do
   if "$distill" bench $bench --device cuda > /dev/null 2> "$work/err.txt"; then
     echo "cli: bench $bench --device cuda ran (a GPU is present)"
   else

@@ -17,8 +17,10 @@ namespace distill::bench {
 
 /// CIFAR-10-shaped data (300 standard-normal images per class, 10 classes), ConvNet-3 width
 /// 128, and one generated expert of 20 epochs (a random walk of 0.001·N(0, 1) steps from a
-/// fresh initialisation); the method's State initialised at `ipc` images per class.
-template <class Method>
+/// fresh initialisation); the method's State initialised at `ipc` images per class. `Net` may
+/// live on any backend (the State moves what it needs); the set and its optimiser are on the
+/// host, as in the Distiller.
+template <class Method, class Net = DistillNet>
 class MethodWorkload {
  public:
   MethodWorkload(Method method, const DistillSettings& s, Index ipc)
@@ -54,10 +56,10 @@ class MethodWorkload {
   }
 
  private:
-  using State = typename Method::template State<DistillNet>;
+  using State = typename Method::template State<Net>;
   Method method_;
   DatasetSplits<float> data_;
-  DistillNet net_{ConvNetConfig{3, 32, 32, 10, 128, 3}};
+  Net net_{ConvNetConfig{3, 32, 32, 10, 128, 3}};
   ExpertSet experts_;
   Dsa<float> dsa_;
   std::unique_ptr<State> state_;  // built once the data and experts it refers to exist
