@@ -21,6 +21,17 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+/// The last line of `bench tm` and `bench dm`: seconds per iteration and memory (the device's
+/// too, for a GPU run).
+void print_time_line(double seconds, const DeviceMemoryMiB* device) {
+  if (device)
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
+                "device_used_mib=%.0f device_total_mib=%.0f\n",
+                seconds, peak_rss_mib(), device->pool_peak_in_use, device->pool_peak_reserved, device->device_used,
+                device->device_total);
+  else
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+}
 
 void bench_train(Index batch, Index images, const std::string& device) {
   DISTILL_CHECK(images >= batch, "--images (" << images << ") must be at least --batch (" << batch << ")");
@@ -54,12 +65,7 @@ void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iter
               "device=%s threads=%d loss=%.5f grad_lr=%.4g\n",
               long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), f.device.c_str(),
               max_threads(), f.loss, f.grad_lr);
-  if (device == "cuda")
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
-                "device_used_mib=%.0f device_total_mib=%.0f\n",
-                f.seconds, peak_rss_mib(), f.pool_peak_in_use, f.pool_peak_reserved, f.device_used, f.device_total);
-  else
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", f.seconds, peak_rss_mib());
+  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
 }
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
@@ -80,12 +86,7 @@ void bench_dm(const std::string& method, Index ipc, Index iterations, const std:
               "iterations=%ld device=%s threads=%d loss=%.5f\n",
               method.c_str(), long(ipc), long(s.batch_real), long(f.steps_per_iteration), long(iterations),
               f.device.c_str(), max_threads(), f.loss);
-  if (device == "cuda")
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
-                "device_used_mib=%.0f device_total_mib=%.0f\n",
-                f.seconds, peak_rss_mib(), f.pool_peak_in_use, f.pool_peak_reserved, f.device_used, f.device_total);
-  else
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", f.seconds, peak_rss_mib());
+  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
 }
 
 }  // namespace

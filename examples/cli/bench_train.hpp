@@ -51,14 +51,18 @@ TrainFigures train_figures(Index batch, Index steps, std::string device = "cpu",
 /// distill::error when the plugin is absent (a build without CUDA) or there is no GPU.
 TrainFigures train_figures_cuda(Index batch, Index steps);
 
+/// Device memory in MiB (GPU runs only): the pool's high-water marks of bytes in use and held,
+/// and cudaMemGetInfo's used and total at the end.
+struct DeviceMemoryMiB {
+  double pool_peak_in_use = 0, pool_peak_reserved = 0, device_used = 0, device_total = 0;
+};
+
 struct TmFigures {
   std::string device;
   Index params = 0, images = 0;
   double seconds = 0;  ///< per iteration
   double loss = 0, grad_lr = 0;
-  /// Device memory in MiB (GPU only): the pool's high-water marks of bytes in use and held,
-  /// and cudaMemGetInfo's used and total at the end.
-  double pool_peak_in_use = 0, pool_peak_reserved = 0, device_used = 0, device_total = 0;
+  DeviceMemoryMiB memory = {};
 };
 
 /// bench::BasicTmWorkload<cuda::Backend> timed through the CUDA plugin, as train_figures_cuda.
@@ -69,7 +73,7 @@ struct DmFigures {
   Index steps_per_iteration = 0;
   double seconds = 0;  ///< per iteration
   double loss = 0;
-  double pool_peak_in_use = 0, pool_peak_reserved = 0, device_used = 0, device_total = 0;  ///< MiB, GPU only
+  DeviceMemoryMiB memory = {};
 };
 
 /// bench::MethodWorkload on cuda::Backend timed through the CUDA plugin.

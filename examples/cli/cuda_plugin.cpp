@@ -40,6 +40,10 @@ F plugin_function(const char* name) {
   return reinterpret_cast<F>(f);
 }
 
+DeviceMemoryMiB memory_mib(const DistillCliDeviceMemory& m) {
+  return {m.pool_peak_in_use, m.pool_peak_reserved, m.device_used, m.device_total};
+}
+
 }  // namespace
 
 TrainFigures train_figures_cuda(Index batch, Index steps) {
@@ -57,9 +61,7 @@ TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, In
   char error[1024] = {};
   const int rc = tm(long(ipc), long(classes), long(steps), long(batch), long(iterations), &out, error, sizeof error);
   DISTILL_CHECK(rc == 0, error);
-  const DistillCliDeviceMemory& m = out.memory;
-  return {out.device,   Index(out.params), Index(out.images), out.seconds, out.loss, out.grad_lr, m.pool_peak_in_use,
-          m.pool_peak_reserved, m.device_used, m.device_total};
+  return {out.device, Index(out.params), Index(out.images), out.seconds, out.loss, out.grad_lr, memory_mib(out.memory)};
 }
 
 DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations) {
@@ -68,9 +70,7 @@ DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations
   char error[1024] = {};
   const int rc = dm(method.c_str(), long(ipc), long(iterations), &out, error, sizeof error);
   DISTILL_CHECK(rc == 0, error);
-  const DistillCliDeviceMemory& m = out.memory;
-  return {out.device,          Index(out.steps_per_iteration), out.seconds, out.loss, m.pool_peak_in_use,
-          m.pool_peak_reserved, m.device_used,                  m.device_total};
+  return {out.device, Index(out.steps_per_iteration), out.seconds, out.loss, memory_mib(out.memory)};
 }
 
 DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<float>& data, const ExpertSet& experts,
