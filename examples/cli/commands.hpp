@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_requests.hpp"
 #include "distill/distill.hpp"
 
 namespace distill::cli {
@@ -94,15 +95,32 @@ inline DatasetSplits<float> load_data(const std::string& kind, const std::string
   return data;
 }
 
-/// choose_preprocessing applied to both splits, with a line on stderr.
-inline Preprocessing<float> preprocess(DatasetSplits<float>& data, bool zca, const std::string& dataset) {
+/// choose_preprocessing applied to both splits, with a line on stderr; with device "cuda",
+/// ZCA's products run on the GPU.
+inline Preprocessing<float> preprocess(DatasetSplits<float>& data, bool zca, const std::string& dataset,
+                                       const std::string& device = "cpu") {
   Timer t;
-  if (zca) std::fprintf(stderr, "fitting ZCA whitening on %ld training images ...\n", long(data.train.size()));
-  const Preprocessing<float> pre = choose_preprocessing(data.train, zca, dataset);
-  pre.apply(data.train.images);
-  pre.apply(data.test.images);
+  if (zca)
+    std::fprintf(stderr, "fitting ZCA whitening on %ld training images (%s) ...\n", long(data.train.size()),
+                 device.c_str());
+  Preprocessing<float> pre;
+  if (device == "cuda") {
+    pre = preprocess_cuda(data, zca, dataset);
+  } else {
+    pre = choose_preprocessing(data.train, zca, dataset);
+    pre.apply(data.train.images);
+    pre.apply(data.test.images);
+  }
   std::fprintf(stderr, "preprocessing (%s) took %.1f s\n", to_string(pre.kind), t.seconds());
   return pre;
+}
+
+/// --device cpu|cuda on a subcommand.
+inline void add_device_flag(CLI::App* cmd, std::string& device, const std::string& what) {
+  cmd->add_option("--device", device, "cpu, or cuda: " + what + " on the GPU (when built with the CUDA backend); "
+                                      "the files are the same either way, so work may continue on the other device")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
 }
 
 }  // namespace distill::cli

@@ -7,7 +7,7 @@
 
 #include "bench_train.hpp"
 #include "cuda_plugin.hpp"
-#include "cuda_run.hpp"
+#include "cuda_requests.hpp"
 
 namespace distill::cli {
 
@@ -73,9 +73,22 @@ DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations
   return {out.device, Index(out.steps_per_iteration), out.seconds, out.loss, memory_mib(out.memory)};
 }
 
+namespace {
+
+/// Runs a request through the plugin entry `name`; `device` receives the GPU's name.
+template <class Entry, class Request>
+void call_plugin(const char* name, Request& request, std::string* device) {
+  const auto entry = plugin_function<Entry>(name);
+  char error[4096] = {};
+  const int rc = entry(&request, error, sizeof error);
+  DISTILL_CHECK(rc == 0, error);
+  if (device) *device = request.device;
+}
+
+}  // namespace
+
 DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<float>& data, const ExpertSet& experts,
                               const DistillerOptions& options, std::string* device) {
-  const auto run = plugin_function<DistillCliCudaRun>("distill_cli_cuda_run");
   DistillResult result;
   CudaRunRequest request;
   request.settings = &s;
@@ -83,11 +96,58 @@ DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<floa
   request.experts = &experts;
   request.options = &options;
   request.result = &result;
-  char error[4096] = {};
-  const int rc = run(&request, error, sizeof error);
-  DISTILL_CHECK(rc == 0, error);
-  if (device) *device = request.device;
+  call_plugin<DistillCliCudaRun>("distill_cli_cuda_run", request, device);
   return result;
+}
+
+void train_experts_cuda(const ExpertConfig& cfg, const DatasetSplits<float>& data,
+                        const Preprocessing<float>& preprocessing, const std::string& dir, const Dsa<float>& augment,
+                        const std::function<void(const ExpertEpoch&)>& on_epoch, std::string* device) {
+  CudaExpertsRequest request;
+  request.config = &cfg;
+  request.data = &data;
+  request.preprocessing = &preprocessing;
+  request.dir = &dir;
+  request.augment = &augment;
+  request.on_epoch = &on_epoch;
+  call_plugin<DistillCliCudaExperts>("distill_cli_cuda_experts", request, device);
+}
+
+EvalResult evaluate_set_cuda(const EvalConfig& cfg, ConstView<float> images, const Labels<float>& labels,
+                             Index classes, const Dataset<float>& test, const Dsa<float>& augment,
+                             std::string* device) {
+  EvalResult result;
+  CudaEvaluateRequest request;
+  request.config = &cfg;
+  request.images = images;
+  request.labels = &labels;
+  request.classes = classes;
+  request.test = &test;
+  request.augment = &augment;
+  request.result = &result;
+  call_plugin<DistillCliCudaEvaluate>("distill_cli_cuda_evaluate", request, device);
+  return result;
+}
+
+Preprocessing<float> preprocess_cuda(DatasetSplits<float>& data, bool zca, const std::string& dataset) {
+  Preprocessing<float> result;
+  CudaPreprocessRequest request;
+  request.data = &data;
+  request.zca = zca;
+  request.dataset = &dataset;
+  request.result = &result;
+  call_plugin<DistillCliCudaPreprocess>("distill_cli_cuda_preprocess", request, nullptr);
+  return result;
+}
+
+void prepare_run_data_cuda(DatasetSplits<float>& data, ExpertSet& experts, const DistillSettings& s,
+                           const std::string& dataset) {
+  CudaPreprocessRequest request;
+  request.data = &data;
+  request.dataset = &dataset;
+  request.experts = &experts;
+  request.run = &s;
+  call_plugin<DistillCliCudaPreprocess>("distill_cli_cuda_preprocess", request, nullptr);
 }
 
 }  // namespace distill::cli

@@ -6,12 +6,14 @@
 
 #include "bench_train.hpp"
 #include "cuda_plugin.hpp"
-#include "cuda_run.hpp"
+#include "cuda_requests.hpp"
 #include "distill/backend/cuda/backend.hpp"
 #include "distill/bench/method_workload.hpp"
 #include "distill/bench/tm_workload.hpp"
 #include "distill/methods/presets.hpp"
 #include "distill/methods/run.hpp"
+#include "distill/train/evaluate.hpp"
+#include "distill/train/experts.hpp"
 
 namespace {
 
@@ -105,6 +107,36 @@ extern "C" int distill_cli_cuda_run(cli::CudaRunRequest* q, char* error, unsigne
     DistillNet::with_backend<cuda::Backend> net(host.config());
     const Dsa<float> dsa(dsa_config(*q->settings));
     *q->result = run_method(builtin_methods(), *q->settings, net, *q->data, *q->experts, dsa, *q->options);
+    std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
+  });
+}
+
+extern "C" int distill_cli_cuda_experts(cli::CudaExpertsRequest* q, char* error, unsigned long error_size) {
+  return guarded(error, error_size, [&] {
+    const cudaDeviceProp& p = device_properties();
+    std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
+    train_experts<cuda::Backend>(*q->config, *q->data, *q->preprocessing, *q->dir, *q->augment, *q->on_epoch);
+  });
+}
+
+extern "C" int distill_cli_cuda_evaluate(cli::CudaEvaluateRequest* q, char* error, unsigned long error_size) {
+  return guarded(error, error_size, [&] {
+    const cudaDeviceProp& p = device_properties();
+    *q->result = evaluate_set<cuda::Backend>(*q->config, q->images, *q->labels, q->classes, *q->test, *q->augment);
+    std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
+  });
+}
+
+extern "C" int distill_cli_cuda_preprocess(cli::CudaPreprocessRequest* q, char* error, unsigned long error_size) {
+  return guarded(error, error_size, [&] {
+    const cudaDeviceProp& p = device_properties();
+    if (q->run) {
+      prepare_run_data<cuda::Backend>(*q->data, *q->experts, *q->run, *q->dataset);
+    } else {
+      *q->result = choose_preprocessing<cuda::Backend>(q->data->train, q->zca, *q->dataset);
+      apply_preprocessing<cuda::Backend>(*q->result, q->data->train.images.view());
+      apply_preprocessing<cuda::Backend>(*q->result, q->data->test.images.view());
+    }
     std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
   });
 }

@@ -15,7 +15,7 @@ namespace distill::cli {
 namespace {
 
 struct EvaluateArgs {
-  std::string data, dataset = "cifar10", synthetic, arch = "ConvNet";
+  std::string data, dataset = "cifar10", synthetic, arch = "ConvNet", device = "cpu";
   Index runs = 5, epochs = 1000, random_ipc = 0, image_size = 0;
   bool zca = false;
   double lr = 0.01;
@@ -69,6 +69,13 @@ void run_evaluate(const EvaluateArgs& a) {
   cfg.epochs = a.epochs;
   cfg.seed = a.seed;
   Dsa<float> dsa;
+  std::string device_name = "cpu";
+  // The protocol on the chosen device.
+  const auto evaluate_on = [&](const EvalConfig& c, ConstView<float> images, const Labels<float>& labels,
+                               Index classes, const Dataset<float>& test) {
+    if (a.device == "cuda") return evaluate_set_cuda(c, images, labels, classes, test, dsa, &device_name);
+    return evaluate_set(c, images, labels, classes, test, dsa);
+  };
   const Index per_arch = a.runs * a.epochs;
   Progress progress("evaluate", Index(archs.size()) * per_arch, "epochs");
   std::string what;
@@ -94,12 +101,12 @@ void run_evaluate(const EvaluateArgs& a) {
       c.on_epoch = [&, ai](Index run, Index epoch) { progress.update(Index(ai) * per_arch + run * a.epochs + epoch); };
       const Labels<float> labels = set->has_soft_labels() ? Labels<float>{nullptr, set->label_logits.cview()}
                                                           : Labels<float>{&set->labels, {}};
-      return evaluate_set(c, set->images.cview(), labels, set->classes, data->test, dsa).accuracies;
+      return evaluate_on(c, set->images.cview(), labels, set->classes, data->test).accuracies;
     };
   } else {
     const std::string kind = dataset_kind(a.dataset, a.image_size);
     data = load_data(kind, a.data);
-    preprocess(*data, a.zca, kind);
+    preprocess(*data, a.zca, kind, a.device);
     cfg.lr = a.lr;
     what = "random real images, " + std::to_string(a.random_ipc) + " per class" + (a.zca ? ", ZCA" : "");
     // A fresh random selection for every network, as the baseline is defined.
@@ -112,8 +119,8 @@ void run_evaluate(const EvaluateArgs& a) {
         one.runs = 1;
         one.seed = seeds::evaluation_run(a.seed, std::uint64_t(r));
         one.on_epoch = [&, ai, r](Index, Index epoch) { progress.update(Index(ai) * per_arch + r * a.epochs + epoch); };
-        acc.push_back(evaluate_set(one, subset.images.cview(), Labels<float>{&subset.labels, {}},
-                                   data->train.classes, data->test, dsa)
+        acc.push_back(evaluate_on(one, subset.images.cview(), Labels<float>{&subset.labels, {}},
+                                  data->train.classes, data->test)
                           .accuracies[0]);
       }
       return acc;
@@ -127,6 +134,7 @@ void run_evaluate(const EvaluateArgs& a) {
                {"accuracies", acc}, {"mean", results.back().mean}, {"std", results.back().std}});
   }
   progress.finish();
+  if (a.device == "cuda") std::fprintf(stderr, "evaluated on %s\n", device_name.c_str());
   record_in_run(a, archs, results, set ? set->info : std::map<std::string, std::string>{});
   if (archs.size() == 1) {
     for (std::size_t r = 0; r < results[0].accuracies.size(); ++r)
@@ -182,6 +190,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--image-size", a->image_size, "With --dataset folder: resize every image to N x N on load")
       ->check(at_least(1));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  add_device_flag(cmd, a->device, "the networks' training and testing (and a ZCA fit)");
   a->common.add(cmd);
   cmd->callback([a] { run_evaluate(*a); });
 }

@@ -1,5 +1,6 @@
 // distill experts: expert trajectories (SGD lr 0.01, batch 256, DSA), θ at initialisation and
 // after every epoch, and report.html; an existing run in --out continues where it stopped.
+#include <functional>
 #include <memory>
 
 #include "commands.hpp"
@@ -10,7 +11,7 @@ namespace distill::cli {
 namespace {
 
 struct ExpertsArgs {
-  std::string data, dataset = "cifar10", out;
+  std::string data, dataset = "cifar10", out, device = "cpu";
   Index experts = 1, epochs = 50, limit = 0, width = 128, depth = 0, image_size = 0;
   bool zca = false;
   std::uint64_t seed = 0;
@@ -23,7 +24,7 @@ void run_experts(const ExpertsArgs& a) {
   const std::string kind = dataset_kind(a.dataset, a.image_size);
   auto data = load_data(kind, a.data);
   keep_first(data.train, a.limit);
-  const auto pre = preprocess(data, a.zca, kind);
+  const auto pre = preprocess(data, a.zca, kind, a.device);
   ExpertConfig cfg;
   cfg.experts = a.experts;
   cfg.epochs = a.epochs;
@@ -37,7 +38,7 @@ void run_experts(const ExpertsArgs& a) {
   Dsa<float> dsa;
   Progress progress("experts", a.experts * a.epochs, "epochs");
   Index done = 0;
-  train_experts(cfg, data, pre, a.out, dsa, [&](const ExpertEpoch& e) {
+  const std::function<void(const ExpertEpoch&)> on_epoch = [&](const ExpertEpoch& e) {
     progress.finish();
     std::printf("expert %ld epoch %ld/%ld loss %.4f train_acc %.2f%% test_acc %.2f%% (%.1f s)\n", long(e.expert),
                 long(e.epoch), long(e.epochs), e.loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.seconds);
@@ -45,7 +46,14 @@ void run_experts(const ExpertsArgs& a) {
     log.write(report::expert_epoch_record(e));
     refresh_report(a.out);
     progress.update(++done);
-  });
+  };
+  if (a.device == "cuda") {
+    std::string device;
+    train_experts_cuda(cfg, data, pre, a.out, dsa, on_epoch, &device);
+    std::fprintf(stderr, "trained on %s\n", device.c_str());
+  } else {
+    train_experts(cfg, data, pre, a.out, dsa, on_epoch);
+  }
   progress.finish();
   refresh_report(a.out);  // also when every expert was already complete
   std::printf("experts=%ld epochs=%ld out=%s\n", long(a.experts), long(a.epochs), a.out.c_str());
@@ -73,6 +81,7 @@ void add_experts(CLI::App& app) {
   cmd->add_option("--image-size", a->image_size, "With --dataset folder: resize every image to N x N on load")
       ->check(at_least(1));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  add_device_flag(cmd, a->device, "training (and the ZCA fit)");
   a->common.add(cmd);
   cmd->callback([a] { run_experts(*a); });
 }

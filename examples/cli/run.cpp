@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "cuda_run.hpp"
+#include "cuda_requests.hpp"
 #include "progress.hpp"
 
 namespace distill::cli {
@@ -120,7 +120,10 @@ void run_distill(const RunArgs& a) {
                    s.zca ? "uses" : "does not use", zca ? "with" : "without");
   }
   DatasetSplits<float> data = load_data(experts.dataset.empty() ? dataset : experts.dataset, a.data);
-  prepare_run_data(data, experts, s, dataset);
+  if (a.device == "cuda")
+    prepare_run_data_cuda(data, experts, s, dataset);
+  else
+    prepare_run_data(data, experts, s, dataset);
   DistillNet net = make_distill_net(experts, data.train);
   create_directories(a.out);
   Progress progress("distill", s.iterations, "it");
@@ -167,11 +170,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--set", a->set, "Override one setting, key=value (JSON value), e.g. --set syn_steps=20 "
                                    "--set contrast=ntxent; repeatable; a field the method does not read is an error");
   for (FieldFlag& f : a->flags) f.option = cmd->add_option(f.flag, f.value, f.help)->check(at_least(f.min));
-  cmd->add_option("--device", a->device, "cpu, or cuda: the method's iterations on the GPU (when built with the "
-                                         "CUDA backend; evaluations stay on the CPU); the files are the same either way, "
-                                         "so a run may be resumed on the other device")
-      ->check(CLI::IsMember({"cpu", "cuda"}))
-      ->capture_default_str();
+  add_device_flag(cmd, a->device, "the method's iterations, its evaluations and a ZCA fit");
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its checkpoint (an error when there is none)");
   cmd->add_flag("--print-settings", a->print_settings, "Print the resolved settings as JSON and exit");
   a->common.add(cmd, false);

@@ -171,6 +171,20 @@ if "$distill" run "${run_args[@]}" --out "$work/gpu" --device cuda > /dev/null 2
 else
   grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
 fi
+# experts and evaluate --device cuda likewise (the data are read first).
+if "$distill" experts --data "$work/data" --out "$work/gpu-experts" --experts 1 --epochs 1 --device cuda \
+    > /dev/null 2> "$work/err.txt"; then
+  echo "cli: experts --device cuda ran (a GPU is present)"
+else
+  grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
+  test ! -e "$work/gpu-experts/expert_000.safetensors"
+fi
+if "$distill" evaluate --data "$work/data" --random-ipc 1 --runs 1 --epochs 1 --device cuda \
+    > /dev/null 2> "$work/err.txt"; then
+  echo "cli: evaluate --device cuda ran (a GPU is present)"
+else
+  grep -Eq -- "--device cuda: (this distill was built without the CUDA backend|no CUDA device)" "$work/err.txt"
+fi
 if "$distill" evaluate --data "$work" --random-ipc 1 > /dev/null 2> "$work/err.txt"; then exit 1; fi
 test "$(grep -c . "$work/err.txt")" -eq 1
 grep -q "data_batch_1.bin: missing file" "$work/err.txt"

@@ -49,6 +49,10 @@ TEST_CASE("train_network learns, generalises and is reproducible", "[train][trai
   CHECK(test_accuracy(net, soft, xt.cview(), yt) >= 0.95);
   CHECK_THROWS_WITH(train_network(net, soft, x.cview(), Labels<float>{&yt, {}}, cfg, IdentityAugment{}),
                     Catch::Contains("100 labels for 200 images"));
+  Vector<float> short_theta(10);
+  CHECK_THROWS_WITH(train_network(net, short_theta, x.cview(), Labels<float>{&y, {}}, cfg, IdentityAugment{}),
+                    Catch::Contains("10 parameters for a network of"));
+  CHECK_THROWS_WITH(test_accuracy(net, short_theta, xt.cview(), yt), Catch::Contains("10 parameters for a network of"));
 }
 
 TEST_CASE("train_network resumed at an epoch reproduces the uninterrupted run", "[train][trainer]") {

@@ -47,6 +47,14 @@ class ZcaWhitening {
   /// Throws when some S + ε is not above rounding level (a singular covariance needs ε > 0).
   void fit(ConstView<Scalar> images, double eps = 0.1);
 
+  /// μ of the images' rows in double, from fixed blocks of samples summed in order, so the
+  /// result does not depend on the number of threads.
+  static Vector<double> sample_mean(ConstView<Scalar> images);
+  /// The transform of a fitted covariance Σ (D×D, only its lower triangle is read) and mean:
+  /// the eigendecomposition (Eigen, in double) and T, T⁻¹ with ε. fit ends with it, and so
+  /// does fit_zca on the other backends, whose Σ comes from the device.
+  static ZcaWhitening from_covariance(const Vector<double>& mean, Eigen::MatrixXd cov, double eps);
+
   /// x ← (x − μ)·T for every image, in place. Any N; C·H·W must equal dim().
   void apply(MutableView<Scalar> images) const;
   /// y ← y·T⁻¹ + μ for every image, in place: back to pixel space (for pictures).
@@ -70,7 +78,11 @@ class ZcaWhitening {
   // Eigen's GEMM to run near peak, small enough that the double copy of a chunk of CIFAR
   // (D = 3072) stays at a few MB (apply) or 25 MB (fit).
   static constexpr Index kApplyChunk = 256;
+
+ public:
   static constexpr Index kFitChunk = 1024;
+
+ private:
   // Width of the column blocks of Σ computed as independent GEMMs in fit.
   static constexpr Index kCovBlock = 128;
 
@@ -118,21 +130,7 @@ void ZcaWhitening<Scalar>::fit(ConstView<Scalar> images, double eps) {
   DISTILL_CHECK(eps >= 0 && std::isfinite(eps),
                 "ZcaWhitening::fit: eps must be finite and non-negative, got " << eps);
   using MatrixD = Eigen::MatrixXd;
-  using Samples = Eigen::Map<const Matrix>;  // D×m, one column per image
-
-  // μ from fixed blocks of samples summed in order, so the result does not depend on the
-  // number of threads.
-  const Index blocks = (n + kFitChunk - 1) / kFitChunk;
-  MatrixD partial(d, blocks);
-  parallel_for(
-      blocks,
-      [&](Index b) {
-        const Index first = b * kFitChunk, m = std::min(kFitChunk, n - first);
-        partial.col(b) =
-            Samples(images.sample(first), d, m).template cast<double>().rowwise().sum();
-      },
-      kFitChunk * d);
-  const Vector<double> mean = partial.rowwise().sum() / double(n);
+  const Vector<double> mean = sample_mean(images);
 
   // Σ's lower triangle, chunk by chunk: each chunk is centred in double, then its column blocks
   // j (rows j0…D) are independent GEMMs run one per thread. Blocks are paired first with last
@@ -164,7 +162,37 @@ void ZcaWhitening<Scalar>::fit(ConstView<Scalar> images, double eps) {
         2 * m * kCovBlock * d);
   }
   cov /= double(n - 1);
+  *this = from_covariance(mean, std::move(cov), eps);
+}
 
+template <class Scalar>
+Vector<double> ZcaWhitening<Scalar>::sample_mean(ConstView<Scalar> images) {
+  using Samples = Eigen::Map<const Matrix>;  // D×m, one column per image
+  const Index n = images.shape().n, d = images.shape().sample_size();
+  DISTILL_CHECK(n > 0 && d > 0, "ZcaWhitening: no images to average, got " << images.shape());
+  const Index blocks = (n + kFitChunk - 1) / kFitChunk;
+  Eigen::MatrixXd partial(d, blocks);
+  parallel_for(
+      blocks,
+      [&](Index b) {
+        const Index first = b * kFitChunk, m = std::min(kFitChunk, n - first);
+        partial.col(b) =
+            Samples(images.sample(first), d, m).template cast<double>().rowwise().sum();
+      },
+      kFitChunk * d);
+  return partial.rowwise().sum() / double(n);
+}
+
+template <class Scalar>
+ZcaWhitening<Scalar> ZcaWhitening<Scalar>::from_covariance(const Vector<double>& mean, Eigen::MatrixXd cov,
+                                                           double eps) {
+  using MatrixD = Eigen::MatrixXd;
+  const Index d = mean.size();
+  DISTILL_CHECK(cov.rows() == d && cov.cols() == d, "ZcaWhitening::from_covariance: covariance is "
+                                                        << cov.rows() << "x" << cov.cols() << ", mean has " << d
+                                                        << " values");
+  DISTILL_CHECK(eps >= 0 && std::isfinite(eps),
+                "ZcaWhitening::from_covariance: eps must be finite and non-negative, got " << eps);
   // Only the lower triangle is read.
   const Eigen::SelfAdjointEigenSolver<MatrixD> solver(cov, Eigen::ComputeEigenvectors);
   DISTILL_CHECK(solver.info() == Eigen::Success, "ZcaWhitening::fit: eigendecomposition of the "
@@ -189,11 +217,13 @@ void ZcaWhitening<Scalar>::fit(ConstView<Scalar> images, double eps) {
     t *= 0.5;
     return t;
   };
-  transform_ = sandwich(root.cwiseInverse()).template cast<Scalar>();
-  inverse_ = sandwich(root).template cast<Scalar>();
-  mean_ = mean.template cast<Scalar>();
-  eigenvalues_ = s;
-  eps_ = eps;
+  ZcaWhitening z;
+  z.transform_ = sandwich(root.cwiseInverse()).template cast<Scalar>();
+  z.inverse_ = sandwich(root).template cast<Scalar>();
+  z.mean_ = mean.template cast<Scalar>();
+  z.eigenvalues_ = s;
+  z.eps_ = eps;
+  return z;
 }
 
 template <class Scalar>

@@ -54,7 +54,9 @@ EvalResult Distiller<Method, Net>::evaluate(const SyntheticSet& stored, Index ru
   cfg.on_epoch = options_.on_eval_epoch;
   const Labels<float> labels = set.has_soft_labels() ? Labels<float>{nullptr, set.label_logits.cview()}
                                                      : Labels<float>{&set.labels, {}};
-  return evaluate_set(cfg, set.images.cview(), labels, set.classes, data_.test, eval_augment_);
+  // On the distillation network's backend: a GPU run evaluates on the GPU.
+  return evaluate_set<typename Net::backend_type>(cfg, set.images.cview(), labels, set.classes, data_.test,
+                                                  eval_augment_);
 }
 
 template <class Method, class Net>

@@ -11,6 +11,7 @@
 #include "distill/core/seeds.hpp"
 #include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/dsa.hpp"
+#include "distill/data/sample_source.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/methods/distribution_matching_kernels.hpp"
 #include "distill/methods/formations.hpp"
@@ -133,13 +134,11 @@ class DistributionMatching {
     using Augment = DsaFor<float, Backend>;
 
    public:
-    /// The largest training set kept in device memory (CIFAR-10's is 0.6 GB, CIFAR-100's too).
-    static constexpr std::size_t kResidentBytes = std::size_t(8) << 30;
-
     State(const DistributionMatching& method, Net& net, const ExpertSet& experts, const Dataset<float>& train,
           const Dsa<float>& augment)
         : m_(method), net_(net), experts_(experts), train_(train), augment_(augment.config()),
-          sampler_(method.sampler_), constraint_(method.constraint_), by_class_(train.indices_by_class()) {
+          sampler_(method.sampler_), constraint_(method.constraint_), by_class_(train.indices_by_class()),
+          train_images_(train.images.cview()) {
       if (sampler_.epochs_needed() > 0) {
         DISTILL_CHECK(experts.size() > 0 && experts.epochs() >= sampler_.epochs_needed(),
                       "this method samples stages of expert trajectories; " << experts.directory << " has none");
@@ -149,16 +148,10 @@ class DistributionMatching {
       }
       for (Index c = 0; c < train.classes; ++c)
         DISTILL_CHECK(!by_class_[c].empty(), "class " << c << " has no training images");
-      if constexpr (!kHost) {
-        if (std::size_t(train.images.size()) * sizeof(float) <= kResidentBytes) {
-          train_images_.resize(train.images.shape());
-          Backend::copy_from_host(train.images.size(), train.images.data(), train_images_.data());
-        }
-      }
     }
 
     /// Whether the training set lives in the backend's memory (always, in host memory).
-    bool train_resident() const { return kHost || train_images_.size() > 0; }
+    bool train_resident() const { return train_images_.resident(); }
 
     /// With multi-formation, each stored image starts as a mosaic of f² initial images.
     void initialize(SyntheticSet& syn, Index per_class, std::uint64_t seed) {
@@ -208,7 +201,7 @@ class DistributionMatching {
         real_idx_.resize(static_cast<std::size_t>(nr));
         const auto order = random_permutation(Index(pool.size()), rng.next_u64(), 0);
         for (Index j = 0; j < nr; ++j) real_idx_[j] = pool[order[j]];
-        const ConstView<float, Space> real = real_batch(nr);
+        const ConstView<float, Space> real = train_images_.gather(real_idx_, 0, nr, real_);
         const ConstView<float, Space> mine_images = class_images(syn, mine);
         const ConstView<float, Space> decoded = m_.formation_.template decode<Backend>(mine_images, decoded_);
         grad_decoded_.resize(decoded.shape());
@@ -248,22 +241,6 @@ class DistributionMatching {
       m_.formation_.describe(syn);
     }
 
-    /// The real images real_idx_ in the backend's memory: gathered there from the resident
-    /// training set, or on the host and uploaded.
-    ConstView<float, Space> real_batch(Index nr) {
-      const Shape ts = train_.images.shape();
-      if (train_resident()) {
-        const ConstView<float, Space> all = kHost ? ConstView<float, Space>(train_.images.data(), ts)
-                                                  : ConstView<float, Space>(train_images_.data(), ts);
-        real_.resize(Shape(nr, ts.c, ts.h, ts.w));
-        Backend::gather_samples(ts.sample_size(), real_idx_.data(), nr, all.data(), real_.data());
-        return real_.cview();
-      }
-      gather_samples(train_.images.cview(), real_idx_, 0, nr, real_host_);
-      real_.resize(real_host_.shape());
-      Backend::copy_from_host(real_host_.size(), real_host_.data(), real_.data());
-      return real_.cview();
-    }
     /// The class's synthetic images in the backend's memory (gathered on the host; a class's
     /// few images are what crosses the bus).
     ConstView<float, Space> class_images(const SyntheticSet& syn, const std::vector<Index>& mine) {
@@ -291,12 +268,12 @@ class DistributionMatching {
     std::vector<std::vector<Index>> by_class_, class_index_;
     Stage stage_;
     std::vector<Index> real_idx_;
+    SampleSource<float, Backend> train_images_;  ///< resident on a device when it fits
     Tensor<float, Space> real_, syn_, decoded_, grad_decoded_, grad_class_;
     ClassMatchingWork<float, Space> work_;
-    // Device memory only (empty in host memory): the resident training set, the stage's
-    // networks; and host staging buffers.
-    Tensor<float, Space> train_images_, extractor_, expert_;
-    Tensor<float> real_host_, syn_host_, grad_host_;
+    // Device memory only (empty in host memory): the stage's networks; and host staging buffers.
+    Tensor<float, Space> extractor_, expert_;
+    Tensor<float> syn_host_, grad_host_;
   };
 
  private:

@@ -7,6 +7,7 @@
 #include "distill/augment/dsa.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/preprocess.hpp"
+#include "distill/data/zca_backend.hpp"
 #include "distill/methods/distiller.hpp"
 #include "distill/methods/registry.hpp"
 #include "distill/methods/settings.hpp"
@@ -38,9 +39,16 @@ inline ExpertSet load_experts_for(const MethodInfo& method, const DistillSetting
 
 /// The preprocessing of a run without experts: ZCA fitted on the training set (ε = 0.1, as the
 /// MTT code) when `zca`, else per-channel normalisation with CIFAR-10's published statistics
-/// for "cifar10" and fitted ones for other data.
-inline Preprocessing<float> choose_preprocessing(const Dataset<float>& train, bool zca, const std::string& dataset) {
-  if (zca) return Preprocessing<float>::whiten(ZcaWhitening<float>(train.images.cview(), 0.1));
+/// for "cifar10" and fitted ones for other data. Off the host, ZCA's covariance is accumulated
+/// on `Backend` (fit_zca).
+template <class Backend = cpu::Backend>
+Preprocessing<float> choose_preprocessing(const Dataset<float>& train, bool zca, const std::string& dataset) {
+  if (zca) {
+    if constexpr (kHostAccessible<typename Backend::memory_space>)
+      return Preprocessing<float>::whiten(ZcaWhitening<float>(train.images.cview(), 0.1));
+    else
+      return Preprocessing<float>::whiten(fit_zca<Backend>(train.images.cview(), 0.1));
+  }
   return Preprocessing<float>::normalize(dataset == "cifar10" ? cifar10_mean_std()
                                                               : ChannelNormalization::fit(train.images.cview()));
 }
@@ -49,10 +57,12 @@ inline Preprocessing<float> choose_preprocessing(const Dataset<float>& train, bo
 /// matching compares parameters trained in that space), else choose_preprocessing(s.zca). The
 /// transform is also recorded in `experts`, where the Distiller reads it, with the dataset
 /// and a default architecture when there are no experts (ConvNet, its depth by conv_net_depth_for).
-inline void prepare_run_data(DatasetSplits<float>& data, ExpertSet& experts, const DistillSettings& s,
-                             const std::string& dataset) {
+/// ZCA's products run on `Backend`.
+template <class Backend = cpu::Backend>
+void prepare_run_data(DatasetSplits<float>& data, ExpertSet& experts, const DistillSettings& s,
+                      const std::string& dataset) {
   if (experts.size() == 0) {
-    experts.preprocessing = choose_preprocessing(data.train, s.zca, dataset);
+    experts.preprocessing = choose_preprocessing<Backend>(data.train, s.zca, dataset);
     experts.dataset = dataset;
     if (experts.arch.empty()) {  // the depth follows the image size, as the references choose it
       ArchSpec arch;
@@ -60,8 +70,8 @@ inline void prepare_run_data(DatasetSplits<float>& data, ExpertSet& experts, con
       experts.arch = arch.name();
     }
   }
-  experts.preprocessing.apply(data.train.images);
-  experts.preprocessing.apply(data.test.images);
+  apply_preprocessing<Backend>(experts.preprocessing, data.train.images.view());
+  apply_preprocessing<Backend>(experts.preprocessing, data.test.images.view());
 }
 
 /// Distils with the method `s.method` names in `methods`: builds it from the settings, then

@@ -79,10 +79,10 @@ inline Index conv_net_depth_for(Index height, Index width) {
   return std::max<Index>(3, Index(std::lround(std::log2(side))) - 2);
 }
 
-/// Builds the ConvNet that `spec` names (depth and width as run-time values) and calls
-/// f(net); returns what f returns. The data shape comes from `data` (its net_width/net_depth
+/// Builds the ConvNet that `spec` names (depth and width as run-time values) on `Backend` and
+/// calls f(net); returns what f returns. The data shape comes from `data` (its net_width/net_depth
 /// are ignored).
-template <class Scalar, class F>
+template <class Scalar, class Backend = cpu::Backend, class F>
 decltype(auto) visit_conv_net(const ArchSpec& spec, ConvNetConfig data, F&& f) {
   data.net_depth = spec.depth;
   data.net_width = spec.width;
@@ -90,15 +90,15 @@ decltype(auto) visit_conv_net(const ArchSpec& spec, ConvNetConfig data, F&& f) {
     using N = decltype(norm_tag);
     switch (spec.pool) {
       case ArchSpec::Pool::kMax: {
-        ConvNet<Scalar, Dynamic, Dynamic, N, pool::Max> net(data);
+        ConvNet<Scalar, Dynamic, Dynamic, N, pool::Max, Backend> net(data);
         return f(net);
       }
       case ArchSpec::Pool::kNone: {
-        ConvNet<Scalar, Dynamic, Dynamic, N, pool::None> net(data);
+        ConvNet<Scalar, Dynamic, Dynamic, N, pool::None, Backend> net(data);
         return f(net);
       }
       default: {
-        ConvNet<Scalar, Dynamic, Dynamic, N, pool::Avg> net(data);
+        ConvNet<Scalar, Dynamic, Dynamic, N, pool::Avg, Backend> net(data);
         return f(net);
       }
     }

@@ -8,6 +8,7 @@
 
 #include "distill/core/seeds.hpp"
 #include "distill/data/dataset.hpp"
+#include "distill/data/sample_source.hpp"
 #include "distill/data/sampling.hpp"
 #include "distill/nn/arch.hpp"
 #include "distill/train/trainer.hpp"
@@ -49,7 +50,9 @@ inline EvalResult summarize_runs(std::vector<double> accuracies) {
 /// Trains cfg.runs fresh networks of architecture cfg.arch on (images, labels) and tests each on
 /// `test`. Run r initialises with seed (cfg.seed, r) and draws its batches and augmentations
 /// from the same, so every run is reproducible on its own. `on_run(r, accuracy)` is optional.
-template <class Scalar, class Augment>
+/// The networks train and test on `Backend` (train_network; on a device the test set is
+/// uploaded once for all runs); the data are host data either way.
+template <class Backend = cpu::Backend, class Scalar, class Augment>
 EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const Labels<Scalar>& labels,
                         Index classes, const Dataset<Scalar>& test, const Augment& augment,
                         const std::function<void(Index, double)>& on_run = {}) {
@@ -58,9 +61,10 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
   DISTILL_CHECK(test.channels() == s.c && test.height() == s.h && test.width() == s.w,
                 "evaluate: test images " << test.images.shape() << " do not match the set " << s);
   const ArchSpec arch = parse_arch(cfg.arch);
+  SampleSource<Scalar, Backend> test_images(test.images.cview());
   std::vector<double> acc;
   for (Index r = 0; r < cfg.runs; ++r) {
-    const double a = visit_conv_net<Scalar>(arch, ConvNetConfig{s.c, s.h, s.w, classes}, [&](auto& net) {
+    const double a = visit_conv_net<Scalar, Backend>(arch, ConvNetConfig{s.c, s.h, s.w, classes}, [&](auto& net) {
       const std::uint64_t seed = seeds::evaluation_run(cfg.seed, std::uint64_t(r));
       auto theta = net.init_params(seed);
       TrainConfig tc;
@@ -74,7 +78,7 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
       train_network(net, theta, images, labels, tc, augment, [&](const EpochStats& st) {
         if (cfg.on_epoch) cfg.on_epoch(r, st.epoch);
       });
-      return test_accuracy(net, theta, test.images.cview(), test.labels);
+      return test_accuracy(net, theta, test_images, test.labels);
     });
     acc.push_back(a);
     if (on_run) on_run(r, a);

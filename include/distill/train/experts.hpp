@@ -16,6 +16,7 @@
 #include "distill/data/file_io.hpp"
 #include "distill/data/preprocess_io.hpp"
 #include "distill/data/safetensors.hpp"
+#include "distill/data/sample_source.hpp"
 #include "distill/nn/arch.hpp"
 #include "distill/train/trainer.hpp"
 
@@ -88,7 +89,9 @@ inline ExpertTrajectory load_expert(const std::string& path) {
 /// into preprocessing.safetensors. Completed experts are skipped and a partly trained one
 /// continues from its last saved epoch; since every epoch depends only on θ and (seed, epoch),
 /// the result equals an uninterrupted run. `augment`: Dsa, or IdentityAugment for none.
-template <class Augment>
+/// The experts train on `Backend` (train_network); the files do not depend on it, so training
+/// may continue on another device, where the same seed gives the same batches and draws.
+template <class Backend = cpu::Backend, class Augment>
 void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                    const Preprocessing<float>& preprocessing, const std::string& dir,
                    const Augment& augment, const std::function<void(const ExpertEpoch&)>& on_epoch = {}) {
@@ -103,8 +106,9 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
     add_preprocessing(pre, preprocessing);
     write_safetensors(preprocessing_path(dir), pre);
   }
-  visit_conv_net<float>(arch, ConvNetConfig{train.channels(), train.height(), train.width(), train.classes},
-                        [&](auto& net) {
+  SampleSource<float, Backend> test_images(data.test.images.cview());
+  visit_conv_net<float, Backend>(arch, ConvNetConfig{train.channels(), train.height(), train.width(), train.classes},
+                                 [&](auto& net) {
     nlohmann::json names = nlohmann::json::array();
     for (const auto& e : net.layout().entries()) names.push_back({{"name", e.name}, {"shape", e.shape}});
     for (Index k = 0; k < cfg.experts; ++k) {
@@ -143,7 +147,7 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
       Timer timer;
       train_network(net, theta, train.images.cview(), Labels<float>{&train.labels, {}}, tc, augment,
                     [&](const EpochStats& s) {
-                      const double test = test_accuracy(net, theta, data.test.images.cview(), data.test.labels);
+                      const double test = test_accuracy(net, theta, test_images, data.test.labels);
                       traj.checkpoints.push_back(theta);
                       traj.train_accuracy.push_back(s.accuracy);
                       traj.test_accuracy.push_back(test);
