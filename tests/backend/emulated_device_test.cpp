@@ -16,6 +16,7 @@
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
 #include "support/emulated_device.hpp"
+#include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
 
 // The device half of the library on EmulatedDevice (host memory typed as device memory, every
@@ -69,14 +70,7 @@ TEST_CASE("emulated device: train_network, test_accuracy and evaluate_set equal 
   HostNet host({3, 8, 8, 4});
   DeviceNet device({3, 8, 8, 4});
   const Dsa<float> dsa;
-  TrainConfig cfg;
-  cfg.epochs = 3;
-  cfg.batch = 16;
-  cfg.lr = 0.02;
-  cfg.momentum = 0.9;
-  cfg.weight_decay = 5e-4;
-  cfg.decay_at_midpoint = true;
-  cfg.seed = 5;
+  const TrainConfig cfg = small_protocol_training();
   Tensor<float> u(Shape(40, 4), -2.f);
   for (Index i = 0; i < 40; ++i) u(i, train.labels[i], 0, 0) = 2.f;
   for (const bool soft : {false, true}) {
@@ -129,12 +123,7 @@ TEST_CASE("emulated device: train_network, test_accuracy and evaluate_set equal 
 TEST_CASE("emulated device: expert trajectories equal the CPU's files, also killed and resumed",
           "[backend][emulated]") {
   DatasetSplits<float> data{quadrants(40, 5), quadrants(60, 6)};
-  ExpertConfig cfg;
-  cfg.experts = 2;
-  cfg.epochs = 3;
-  cfg.batch = 16;
-  cfg.arch = "ConvNetD2W8";
-  cfg.dataset = "quadrants";
+  const ExpertConfig cfg = small_experts();
   const Dsa<float> dsa;
   const Preprocessing<float> none = Preprocessing<float>::none();
   TempDir on_host, on_device, cut;
@@ -192,26 +181,6 @@ namespace {
 
 using ToyDeviceNet = ToyNet::with_backend<EmulatedDevice>;
 
-DistillSettings small(const std::string& method) {
-  DistillSettings s = preset_settings(method, "cifar10-ipc1");
-  s.ipc = 2;
-  s.iterations = 4;
-  s.batch_real = 8;
-  s.syn_steps = 3;
-  s.batch_syn = 4;
-  s.max_start_epoch = 3;
-  s.eval_every = 0;
-  s.final_eval_runs = 0;
-  s.checkpoint_every = 2;
-  if (method == "datm" || method == "datm-clr") {
-    s.min_start_epoch = 0;
-    s.current_max_start_epoch = 1;
-    s.expansion_end_epoch = 5;
-    s.threshold = 0;
-  }
-  return s;
-}
-
 /// Two iterations (every step of each) of M's State on both backends from the same set.
 template <class M>
 void check_state(const DistillSettings& s) {
@@ -243,14 +212,14 @@ void check_state(const DistillSettings& s) {
 }  // namespace
 
 TEST_CASE("emulated device: every method's iteration equals the CPU's bit for bit", "[backend][emulated]") {
-  SECTION("MTT") { check_state<MTT>(small("mtt")); }
-  SECTION("TESLA") { check_state<TESLA>(small("tesla")); }
-  SECTION("DATM") { check_state<DATM>(small("datm")); }
-  SECTION("DATM-CLR") { check_state<DATM_CLR>(small("datm-clr")); }
-  SECTION("DM") { check_state<DM>(small("dm")); }
-  SECTION("TGDD") { check_state<TGDD>(small("tgdd")); }
+  SECTION("MTT") { check_state<MTT>(small_settings("mtt")); }
+  SECTION("TESLA") { check_state<TESLA>(small_settings("tesla")); }
+  SECTION("DATM") { check_state<DATM>(small_settings("datm")); }
+  SECTION("DATM-CLR") { check_state<DATM_CLR>(small_settings("datm-clr")); }
+  SECTION("DM") { check_state<DM>(small_settings("dm")); }
+  SECTION("TGDD") { check_state<TGDD>(small_settings("tgdd")); }
   SECTION("TGDD with multi-formation") {
-    DistillSettings s = small("tgdd");
+    DistillSettings s = small_settings("tgdd");
     s.factor = 2;
     check_state<TGDD_MF>(s);
   }
@@ -260,7 +229,7 @@ TEST_CASE("emulated device: a Distiller run with its final evaluation equals the
           "[backend][emulated]") {
   for (const std::string method : {"datm-clr", "tgdd"}) {
     INFO(method);
-    DistillSettings s = small(method);
+    DistillSettings s = small_settings(method);
     s.final_eval_runs = 1;
     s.eval_epochs = 2;
     const auto run = [&](auto& net, const std::string& dir, bool resume,

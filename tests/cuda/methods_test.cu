@@ -12,6 +12,7 @@
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "support.cuh"
+#include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
 
 // Every method's State on the GPU against the CPU on the same set, experts, data and seeds:
@@ -25,26 +26,6 @@ namespace {
 
 using CpuNet = ToyNet;
 using GpuNet = ToyNet::with_backend<cuda::Backend>;
-
-DistillSettings small(const std::string& method) {
-  DistillSettings s = preset_settings(method, "cifar10-ipc1");
-  s.ipc = 2;
-  s.iterations = 5;
-  s.batch_real = 8;
-  s.syn_steps = 3;
-  s.batch_syn = 4;
-  s.max_start_epoch = 3;
-  s.eval_every = 0;
-  s.final_eval_runs = 0;
-  s.checkpoint_every = 2;
-  if (method == "datm" || method == "datm-clr") {
-    s.min_start_epoch = 0;
-    s.current_max_start_epoch = 1;
-    s.expansion_end_epoch = 5;
-    s.threshold = 0;
-  }
-  return s;
-}
 
 /// The report's draws (expert, stage, window: integers) equal; its figures (the matching loss,
 /// the contrastive term) within the tolerance.
@@ -109,14 +90,14 @@ DistillResult run_gpu(const DistillSettings& s, const std::string& dir, bool res
 }  // namespace
 
 TEST_CASE("cuda methods: every method's iteration agrees with the CPU", "[cuda][methods]") {
-  SECTION("MTT") { check_state<MTT>(small("mtt")); }
-  SECTION("TESLA") { check_state<TESLA>(small("tesla")); }
-  SECTION("DATM") { check_state<DATM>(small("datm")); }
-  SECTION("DATM-CLR: Contrastive Fusion and Contrastive Update") { check_state<DATM_CLR>(small("datm-clr")); }
-  SECTION("DM") { check_state<DM>(small("dm")); }
-  SECTION("TGDD: per-class steps on expert stages") { check_state<TGDD>(small("tgdd")); }
+  SECTION("MTT") { check_state<MTT>(small_settings("mtt")); }
+  SECTION("TESLA") { check_state<TESLA>(small_settings("tesla")); }
+  SECTION("DATM") { check_state<DATM>(small_settings("datm")); }
+  SECTION("DATM-CLR: Contrastive Fusion and Contrastive Update") { check_state<DATM_CLR>(small_settings("datm-clr")); }
+  SECTION("DM") { check_state<DM>(small_settings("dm")); }
+  SECTION("TGDD: per-class steps on expert stages") { check_state<TGDD>(small_settings("tgdd")); }
   SECTION("TGDD with multi-formation") {
-    DistillSettings s = small("tgdd");
+    DistillSettings s = small_settings("tgdd");
     s.factor = 2;
     check_state<TGDD_MF>(s);
   }
@@ -127,7 +108,7 @@ TEST_CASE("cuda methods: a GPU run stopped and resumed equals the uninterrupted 
   struct Stop {};
   for (const std::string method : {"datm-clr", "tgdd"}) {
     INFO(method);
-    const DistillSettings s = small(method);
+    const DistillSettings s = small_settings(method);
     TempDir full_dir, cut_dir;
     auto run = [&](const std::string& dir, bool resume, std::function<void(const IterationRecord&)> f = {}) {
       return method == "tgdd" ? run_gpu<TGDD>(s, dir, resume, std::move(f)) : run_gpu<DATM_CLR>(s, dir, resume, std::move(f));

@@ -10,6 +10,7 @@
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
 #include "support.cuh"
+#include "support/small_runs.hpp"
 #include "support/toy_data.hpp"
 
 // Training and the evaluation protocol on the GPU against the CPU on the same data, seeds and
@@ -24,18 +25,6 @@ namespace {
 
 using CpuNet = ConvNet<float, 2, 8>;
 using GpuNet = CpuNet::with_backend<cuda::Backend>;
-
-TrainConfig protocol_config() {
-  TrainConfig cfg;
-  cfg.epochs = 3;
-  cfg.batch = 16;  // 40 = 2·16 + 8: a partial batch every epoch
-  cfg.lr = 0.02;
-  cfg.momentum = 0.9;
-  cfg.weight_decay = 5e-4;
-  cfg.decay_at_midpoint = true;
-  cfg.seed = 5;
-  return cfg;
-}
 
 /// One image is one sample out of n: accuracies may differ by a sample where two logits are
 /// within float rounding of each other.
@@ -55,7 +44,7 @@ TEST_CASE("cuda train: train_network on the GPU agrees with the CPU", "[cuda][tr
     const Labels<float> labels = soft ? Labels<float>{nullptr, u.cview()} : Labels<float>{&train.labels, {}};
     Vector<float> a = cpu_net.init_params(3), b = a;
     std::vector<EpochStats> sa, sb;
-    const TrainConfig cfg = protocol_config();
+    const TrainConfig cfg = small_protocol_training();
     train_network(cpu_net, a, train.images.cview(), labels, cfg, dsa, [&](const EpochStats& s) { sa.push_back(s); });
     train_network(gpu_net, b, train.images.cview(), labels, cfg, dsa, [&](const EpochStats& s) { sb.push_back(s); });
     REQUIRE(sb.size() == sa.size());
@@ -97,12 +86,7 @@ TEST_CASE("cuda train: the evaluation protocol on the GPU agrees with the CPU", 
 TEST_CASE("cuda train: expert trajectories on the GPU, killed and resumed, and continued from the CPU",
           "[cuda][train]") {
   DatasetSplits<float> data{quadrants(40, 5), quadrants(60, 6)};
-  ExpertConfig cfg;
-  cfg.experts = 2;
-  cfg.epochs = 3;
-  cfg.batch = 16;
-  cfg.arch = "ConvNetD2W8";
-  cfg.dataset = "quadrants";
+  const ExpertConfig cfg = small_experts();
   const Dsa<float> dsa;
   const Preprocessing<float> none = Preprocessing<float>::none();
   TempDir full, cut, mixed, host;
