@@ -119,8 +119,8 @@ class DistributionMatching {
   double label_momentum() const { return 0; }
 
   /// One run's working state on the network's backend. On a device, the training set is
-  /// uploaded once when it fits in kResidentBytes (each class's real batch is then gathered
-  /// there), else each real batch is gathered on the host and uploaded; every step uploads the
+  /// uploaded once when it fits in SampleSource::kResidentBytes (each class's real batch is then
+  /// gathered there), else each real batch is gathered on the host and uploaded; every step uploads the
   /// class's synthetic images and the stage's networks (per iteration) and brings the image
   /// gradients back, so the driver's set and optimiser stay on the host whatever the device.
   /// Initialisation runs on a host twin of the network: the same bits on every device.
