@@ -100,4 +100,8 @@
 #include "distill/report/run_report.hpp"
 #include "distill/report/svg_chart.hpp"
 
+// Last: with DISTILL_USE_PREBUILT (the distill::prebuilt target) the common specialisations
+// are declared extern here, after every template they name.
+#include "distill/prebuilt.hpp"
+
 #endif  // DISTILL_DISTILL_HPP

@@ -18,6 +18,7 @@
 #include "support/emulated_device.hpp"
 #include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The device half of the library on EmulatedDevice (host memory typed as device memory, every
 // pointer's side checked): training, the evaluation protocol, expert trajectories, ZCA's

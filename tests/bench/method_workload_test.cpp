@@ -5,6 +5,7 @@
 #include "distill/bench/method_workload.hpp"
 #include "distill/methods/method_settings.hpp"
 #include "distill/methods/presets.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

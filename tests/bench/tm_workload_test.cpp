@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "distill/bench/tm_workload.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

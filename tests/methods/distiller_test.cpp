@@ -9,6 +9,7 @@
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

@@ -12,6 +12,7 @@
 #include "data/temp_dir.hpp"
 #include "support/gradcheck.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 using test::Vec;

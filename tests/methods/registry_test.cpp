@@ -9,6 +9,7 @@
 #include "data/temp_dir.hpp"
 #include "methods/registry_readme_example.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

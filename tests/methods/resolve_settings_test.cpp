@@ -5,6 +5,7 @@
 #include "distill/methods/registry.hpp"
 #include "distill/methods/resolve_settings.hpp"
 #include "data/temp_dir.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

@@ -4,6 +4,7 @@
 #include "distill/methods/run.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_data.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

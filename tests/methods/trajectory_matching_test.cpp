@@ -6,6 +6,7 @@
 #include "data/temp_dir.hpp"
 #include "support/toy_data.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

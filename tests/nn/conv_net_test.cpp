@@ -4,6 +4,7 @@
 #include "distill/nn/conv_net.hpp"
 #include "distill/train/sgd.hpp"
 #include "support/gradcheck.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 using test::Vec;

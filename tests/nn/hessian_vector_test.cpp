@@ -3,6 +3,7 @@
 #include "distill/nn/conv_net.hpp"
 #include "distill/nn/hessian_vector.hpp"
 #include "support/gradcheck.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 using test::Vec;

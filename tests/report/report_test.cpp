@@ -12,6 +12,7 @@
 #include "distill/methods/trajectory_matching.hpp"
 #include "distill/report/report.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

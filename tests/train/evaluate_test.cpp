@@ -4,6 +4,7 @@
 
 #include "distill/train/evaluate.hpp"
 #include "support/toy_data.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

@@ -5,6 +5,7 @@
 #include "distill/train/experts.hpp"
 #include "data/temp_dir.hpp"
 #include "support/toy_data.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 

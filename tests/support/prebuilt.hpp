@@ -1,0 +1,63 @@
+#ifndef DISTILL_TESTS_SUPPORT_PREBUILT_HPP
+#define DISTILL_TESTS_SUPPORT_PREBUILT_HPP
+
+// The specialisations many test sources share, compiled once into the test-support library
+// (tests/CMakeLists.txt) in the way distill/prebuilt.hpp does it for the programs: the toy
+// network every method's test distils with, a Distiller per built-in method on it, and the
+// double networks of the gradient checks. A test source that uses them includes this header
+// after its other includes, and then instantiates none of them itself.
+
+#include <functional>
+
+#include "distill/augment/identity.hpp"
+#include "distill/prebuilt.hpp"
+#include "distill/train/trainer.hpp"
+#include "support/toy_experts.hpp"
+
+// Group 1: the networks and the toy experts' training loop.
+#define DISTILL_TEST_PREBUILT_NETS(X)                                                            \
+  X class ConvNet<float, 1, 4, norm::Instance, pool::Avg, cpu::Backend>;                         \
+  X class ConvNet<double, 2, 4, norm::Instance, pool::Avg, cpu::Backend>;                        \
+  X void train_network<test::ToyNet, IdentityAugment, float>(                                    \
+      test::ToyNet&, Vector<float>&, ConstView<float>, const Labels<float>&, const TrainConfig&, \
+      const IdentityAugment&, const std::function<void(const EpochStats&)>&);
+
+// Group 2: trajectory matching on the toy network.
+#define DISTILL_TEST_PREBUILT_TRAJECTORY_MATCHING(X) \
+  X class Distiller<MTT, test::ToyNet>;              \
+  X class Distiller<TESLA, test::ToyNet>;            \
+  X class Distiller<DATM, test::ToyNet>;             \
+  X class Distiller<DATM_CLR, test::ToyNet>;
+
+// Group 3: distribution matching on the toy network.
+#define DISTILL_TEST_PREBUILT_DISTRIBUTION_MATCHING(X) \
+  X class Distiller<DM, test::ToyNet>;                 \
+  X class Distiller<DM_MF, test::ToyNet>;              \
+  X class Distiller<TGDD, test::ToyNet>;               \
+  X class Distiller<TGDD_MF, test::ToyNet>;
+
+// The number of groups, for the CMake function that compiles them.
+#define DISTILL_TEST_PREBUILT_GROUPS 3
+
+#ifndef DISTILL_TEST_PREBUILT_DEFINE
+#define DISTILL_TEST_PREBUILT_DEFINE 0
+#endif
+namespace distill {
+#if DISTILL_TEST_PREBUILT_DEFINE == 1
+DISTILL_TEST_PREBUILT_NETS(template)
+#else
+DISTILL_TEST_PREBUILT_NETS(extern template)
+#endif
+#if DISTILL_TEST_PREBUILT_DEFINE == 2
+DISTILL_TEST_PREBUILT_TRAJECTORY_MATCHING(template)
+#else
+DISTILL_TEST_PREBUILT_TRAJECTORY_MATCHING(extern template)
+#endif
+#if DISTILL_TEST_PREBUILT_DEFINE == 3
+DISTILL_TEST_PREBUILT_DISTRIBUTION_MATCHING(template)
+#else
+DISTILL_TEST_PREBUILT_DISTRIBUTION_MATCHING(extern template)
+#endif
+}  // namespace distill
+
+#endif  // DISTILL_TESTS_SUPPORT_PREBUILT_HPP
