@@ -9,10 +9,10 @@
 /// `train_experts`) and a `Distiller` per method, on the float CPU network. Each costs tens of
 /// seconds of optimised compilation. The CMake target `distill::prebuilt` compiles them once, in
 /// a few translation units built in parallel, and defines `DISTILL_USE_PREBUILT` for its users;
-/// with that macro this header declares them `extern template`, so a translation unit that
-/// includes it (the umbrella `distill/distill.hpp` does) uses the compiled ones instead of
-/// instantiating its own. Without the macro it only includes the headers: a program that links
-/// `distill::distill` alone is unchanged. Specialisations not listed here (other networks,
+/// with that macro this header declares `extern template` those whose templates the translation
+/// unit has included before it, so a unit that includes it last (the umbrella
+/// `distill/distill.hpp` does) uses the compiled ones instead of instantiating its own. Without
+/// the macro it declares nothing: a program that links `distill::distill` alone is unchanged. Specialisations not listed here (other networks,
 /// backends or augmentations) are instantiated where they are used, as always.
 ///
 /// Each DISTILL_PREBUILT_* list below takes the keyword that precedes its entries:
@@ -20,19 +20,25 @@
 /// define DISTILL_PREBUILT_DEFINE to the number of the group they compile (CMake's
 /// `distill_prebuilt_library`, cmake/DistillPrebuilt.cmake).
 
-#include <functional>
-#include <string>
-
-#include "distill/augment/dsa.hpp"
-#include "distill/backend/cpu/backend.hpp"
-#include "distill/data/dataset.hpp"
-#include "distill/data/preprocess.hpp"
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/registry.hpp"
-#include "distill/methods/run.hpp"
+// A consumer's translation unit: nothing is included here, so that a change to a header the
+// unit does not use rebuilds nothing more than before. The library's own translation units
+// (DISTILL_PREBUILT_DEFINE set) include what their group needs.
+#if defined(DISTILL_PREBUILT_DEFINE)
+#if DISTILL_PREBUILT_DEFINE == 1
 #include "distill/nn/conv_net.hpp"
+#elif DISTILL_PREBUILT_DEFINE == 2
+#include "distill/augment/dsa.hpp"
+#include "distill/augment/identity.hpp"
 #include "distill/train/evaluate.hpp"
+#elif DISTILL_PREBUILT_DEFINE == 3
+#include "distill/augment/dsa.hpp"
+#include "distill/augment/identity.hpp"
+#include "distill/data/preprocess.hpp"
 #include "distill/train/experts.hpp"
+#else
+#include "distill/methods/run.hpp"
+#endif
+#endif
 
 /// Group 1: the float CPU networks of the evaluation architectures (visit_conv_net) and the
 /// reference ConvNet-3 of the examples.
@@ -87,26 +93,36 @@
 /// The number of groups, for the CMake function that compiles them.
 #define DISTILL_PREBUILT_GROUPS 5
 
+// Each group is declared when the headers of its templates are in the translation unit (their
+// include guards say so), as `template` in its own translation unit and `extern template`
+// everywhere else.
 #if defined(DISTILL_USE_PREBUILT) || defined(DISTILL_PREBUILT_DEFINE)
 #ifndef DISTILL_PREBUILT_DEFINE
 #define DISTILL_PREBUILT_DEFINE 0
 #endif
 namespace distill {
+#if defined(DISTILL_NN_CONV_NET_HPP)
 #if DISTILL_PREBUILT_DEFINE == 1
 DISTILL_PREBUILT_NETS(template)
 #else
 DISTILL_PREBUILT_NETS(extern template)
 #endif
+#endif
+#if defined(DISTILL_TRAIN_EVALUATE_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && defined(DISTILL_AUGMENT_IDENTITY_HPP)
 #if DISTILL_PREBUILT_DEFINE == 2
 DISTILL_PREBUILT_EVALUATE(template)
 #else
 DISTILL_PREBUILT_EVALUATE(extern template)
 #endif
+#endif
+#if defined(DISTILL_TRAIN_EXPERTS_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && defined(DISTILL_AUGMENT_IDENTITY_HPP)
 #if DISTILL_PREBUILT_DEFINE == 3
 DISTILL_PREBUILT_EXPERTS(template)
 #else
 DISTILL_PREBUILT_EXPERTS(extern template)
 #endif
+#endif
+#if defined(DISTILL_METHODS_RUN_HPP)  // DistillNet; run.hpp includes every method and the Distiller
 #if DISTILL_PREBUILT_DEFINE == 4
 DISTILL_PREBUILT_TRAJECTORY_MATCHING(template)
 #else
@@ -116,6 +132,7 @@ DISTILL_PREBUILT_TRAJECTORY_MATCHING(extern template)
 DISTILL_PREBUILT_DISTRIBUTION_MATCHING(template)
 #else
 DISTILL_PREBUILT_DISTRIBUTION_MATCHING(extern template)
+#endif
 #endif
 }  // namespace distill
 #endif

@@ -5,19 +5,31 @@
 // (tests/CMakeLists.txt) in the way distill/prebuilt.hpp does it for the programs: the toy
 // network every method's test distils with, a Distiller per built-in method on it, and the
 // double networks of the gradient checks. A test source that uses them includes this header
-// after its other includes, and then instantiates none of them itself.
+// after its other includes; the groups whose templates (and the toy network's header) it has
+// included are then declared extern, and it instantiates none of them itself.
 
-#include <functional>
-
+// As distill/prebuilt.hpp: a test source's includes decide which groups it is declared; the
+// library's translation units include what their group needs.
+#if defined(DISTILL_TEST_PREBUILT_DEFINE)
 #include "distill/augment/identity.hpp"
-#include "distill/prebuilt.hpp"
 #include "distill/train/trainer.hpp"
 #include "support/toy_experts.hpp"
+#if DISTILL_TEST_PREBUILT_DEFINE == 2
+#include "distill/methods/distiller.hpp"
+#include "distill/methods/trajectory_matching.hpp"
+#elif DISTILL_TEST_PREBUILT_DEFINE == 3
+#include "distill/methods/distiller.hpp"
+#include "distill/methods/distribution_matching.hpp"
+#endif
+#endif
+// The library's own groups, for the headers included so far.
+#include "distill/prebuilt.hpp"
 
 // Group 1: the networks and the toy experts' training loop.
-#define DISTILL_TEST_PREBUILT_NETS(X)                                                            \
-  X class ConvNet<float, 1, 4, norm::Instance, pool::Avg, cpu::Backend>;                         \
-  X class ConvNet<double, 2, 4, norm::Instance, pool::Avg, cpu::Backend>;                        \
+#define DISTILL_TEST_PREBUILT_NETS(X)                                     \
+  X class ConvNet<float, 1, 4, norm::Instance, pool::Avg, cpu::Backend>; \
+  X class ConvNet<double, 2, 4, norm::Instance, pool::Avg, cpu::Backend>;
+#define DISTILL_TEST_PREBUILT_TOY_TRAINING(X)                                                    \
   X void train_network<test::ToyNet, IdentityAugment, float>(                                    \
       test::ToyNet&, Vector<float>&, ConstView<float>, const Labels<float>&, const TrainConfig&, \
       const IdentityAugment&, const std::function<void(const EpochStats&)>&);
@@ -43,20 +55,33 @@
 #define DISTILL_TEST_PREBUILT_DEFINE 0
 #endif
 namespace distill {
+#if defined(DISTILL_NN_CONV_NET_HPP)
 #if DISTILL_TEST_PREBUILT_DEFINE == 1
 DISTILL_TEST_PREBUILT_NETS(template)
 #else
 DISTILL_TEST_PREBUILT_NETS(extern template)
 #endif
+#endif
+#if defined(DISTILL_TESTS_SUPPORT_TOY_EXPERTS_HPP)
+#if DISTILL_TEST_PREBUILT_DEFINE == 1
+DISTILL_TEST_PREBUILT_TOY_TRAINING(template)
+#else
+DISTILL_TEST_PREBUILT_TOY_TRAINING(extern template)
+#endif
+#if defined(DISTILL_METHODS_DISTILLER_HPP) && defined(DISTILL_METHODS_TRAJECTORY_MATCHING_HPP)
 #if DISTILL_TEST_PREBUILT_DEFINE == 2
 DISTILL_TEST_PREBUILT_TRAJECTORY_MATCHING(template)
 #else
 DISTILL_TEST_PREBUILT_TRAJECTORY_MATCHING(extern template)
 #endif
+#endif
+#if defined(DISTILL_METHODS_DISTILLER_HPP) && defined(DISTILL_METHODS_DISTRIBUTION_MATCHING_HPP)
 #if DISTILL_TEST_PREBUILT_DEFINE == 3
 DISTILL_TEST_PREBUILT_DISTRIBUTION_MATCHING(template)
 #else
 DISTILL_TEST_PREBUILT_DISTRIBUTION_MATCHING(extern template)
+#endif
+#endif
 #endif
 }  // namespace distill
 
