@@ -7,41 +7,27 @@
 
 #include "data/temp_dir.hpp"
 #include "distill/data/zca_backend.hpp"
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/distribution_matching.hpp"
-#include "distill/methods/method_settings.hpp"
-#include "distill/methods/presets.hpp"
-#include "distill/methods/trajectory_matching.hpp"
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
 #include "support/emulated_device.hpp"
+#include "support/same_bits.hpp"
 #include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The device half of the library on EmulatedDevice (host memory typed as device memory, every
-// pointer's side checked): training, the evaluation protocol, expert trajectories, ZCA's
-// products, every method's State and the Distiller take their device paths (uploads, resident
-// sets, BatchDsa, host twins, downloads) and must give the CPU's results bit for bit, since the
-// arithmetic is the CPU backend's. This is what runs of the GPU code check without a GPU; the
-// CUDA tests (tests/cuda) hold the real device to the same results within rounding.
+// pointer's side checked): training, the evaluation protocol, expert trajectories and ZCA's
+// products take their device paths (uploads, resident sets, BatchDsa, downloads) and must give
+// the CPU's results bit for bit, since the arithmetic is the CPU backend's. This is what runs of
+// the GPU code check without a GPU; the CUDA tests (tests/cuda) hold the real device to the same
+// results within rounding. Every method's State and the Distiller are checked the same way in
+// emulated_device_methods_test.cpp.
 
 using namespace distill;
 using namespace distill::test;
 
 namespace {
-
-template <class T>
-bool same_bits(const T* a, const T* b, Index n) {
-  return n == 0 || std::memcmp(a, b, sizeof(T) * std::size_t(n)) == 0;
-}
-bool same_bits(const Vector<float>& a, const Vector<float>& b) {
-  return a.size() == b.size() && same_bits(a.data(), b.data(), a.size());
-}
-bool same_bits(const Tensor<float>& a, const Tensor<float>& b) {
-  return a.shape() == b.shape() && same_bits(a.data(), b.data(), a.size());
-}
 
 using HostNet = ConvNet<float, 2, 8>;
 using DeviceNet = HostNet::with_backend<EmulatedDevice>;
@@ -176,94 +162,4 @@ TEST_CASE("emulated device: ZCA's products equal fit_zca and apply_zca on the CP
   apply_preprocessing<EmulatedDevice>(p, fb.view());
   // The device path multiplies by the backend's GEMM in its own chunks: float rounding apart.
   CHECK((fb.cview().cvec() - fa.cview().cvec()).norm() <= 1e-6 * fa.cview().cvec().norm());
-}
-
-namespace {
-
-using ToyDeviceNet = ToyNet::with_backend<EmulatedDevice>;
-
-/// Two iterations (every step of each) of M's State on both backends from the same set.
-template <class M>
-void check_state(const DistillSettings& s) {
-  ToyDistillation t;
-  ToyDeviceNet device_net(t.net.config());
-  const M method = from_settings<M>(s);
-  typename M::template State<ToyNet> host(method, t.net, t.experts, t.data.train, t.dsa);
-  typename M::template State<ToyDeviceNet> device(method, device_net, t.experts, t.data.train, t.dsa);
-  SyntheticSet a, b;
-  a.lr = b.lr = 0.01;
-  host.initialize(a, s.ipc, 3);
-  device.initialize(b, s.ipc, 3);
-  CHECK(same_bits(b.images, a.images));
-  CHECK(b.labels == a.labels);
-  for (Index it = 0; it < 2; ++it)
-    for (Index step = 0; step < host.steps_per_iteration(); ++step) {
-      INFO("iteration " << it << " step " << step);
-      SyntheticGradients<float> ga, gb;
-      const IterationReport ra = host.iterate(it, step, 11, a, ga);
-      const IterationReport rb = device.iterate(it, step, 11, a, gb);
-      CHECK(rb.loss == ra.loss);
-      CHECK(rb.info == ra.info);
-      CHECK(same_bits(gb.images, ga.images));
-      CHECK(same_bits(gb.label_logits, ga.label_logits));
-      CHECK(gb.lr == ga.lr);
-    }
-}
-
-}  // namespace
-
-TEST_CASE("emulated device: every method's iteration equals the CPU's bit for bit", "[backend][emulated]") {
-  SECTION("MTT") { check_state<MTT>(small_settings("mtt")); }
-  SECTION("TESLA") { check_state<TESLA>(small_settings("tesla")); }
-  SECTION("DATM") { check_state<DATM>(small_settings("datm")); }
-  SECTION("DATM-CLR") { check_state<DATM_CLR>(small_settings("datm-clr")); }
-  SECTION("DM") { check_state<DM>(small_settings("dm")); }
-  SECTION("TGDD") { check_state<TGDD>(small_settings("tgdd")); }
-  SECTION("TGDD with multi-formation") {
-    DistillSettings s = small_settings("tgdd");
-    s.factor = 2;
-    check_state<TGDD_MF>(s);
-  }
-}
-
-TEST_CASE("emulated device: a Distiller run with its final evaluation equals the CPU's, also stopped and resumed",
-          "[backend][emulated]") {
-  for (const std::string method : {"datm-clr", "tgdd"}) {
-    INFO(method);
-    DistillSettings s = small_settings(method);
-    s.final_eval_runs = 1;
-    s.eval_epochs = 2;
-    const auto run = [&](auto& net, const std::string& dir, bool resume,
-                         std::function<void(const IterationRecord&)> f = {}) {
-      ToyDistillation t;
-      DistillerOptions o;
-      o.out_dir = dir;
-      o.resume = resume;
-      o.report = false;
-      o.eval_arch = "ConvNetD2W8";
-      o.on_iteration = std::move(f);
-      using Net = std::decay_t<decltype(net)>;
-      if (method == "tgdd") return Distiller<TGDD, Net>(from_settings<TGDD>(s), s, net, t.data, t.experts, t.dsa, o).run();
-      return Distiller<DATM_CLR, Net>(from_settings<DATM_CLR>(s), s, net, t.data, t.experts, t.dsa, o).run();
-    };
-    ToyDistillation t;
-    ToyDeviceNet device_net(t.net.config());
-    TempDir host_dir, device_dir, cut_dir;
-    const DistillResult h = run(t.net, host_dir.path(), false);
-    const DistillResult d = run(device_net, device_dir.path(), false);
-    struct Stop {};
-    CHECK_THROWS_AS(run(device_net, cut_dir.path(), false,
-                        [](const IterationRecord& r) {
-                          if (r.iteration == 3) throw Stop{};
-                        }),
-                    Stop);
-    const DistillResult c = run(device_net, cut_dir.path(), true);
-    for (const DistillResult* r : {&d, &c}) {
-      CHECK(same_bits(r->set.images, h.set.images));
-      CHECK(same_bits(r->set.label_logits, h.set.label_logits));
-      CHECK(r->set.lr == h.set.lr);
-      CHECK(r->final_evaluation.accuracies == h.final_evaluation.accuracies);
-    }
-    REQUIRE(h.final_evaluation.accuracies.size() == 1);
-  }
 }
