@@ -19,14 +19,14 @@ struct Preset {
   const char* json;
 };
 
-/// The published settings (research/trajectory-matching.md §1.9, §2.2, §4.3). MTT's C10 IPC 10
+/// The published settings (the MTT, TESLA and DATM papers' hyper-parameter tables). MTT's C10 IPC 10
 /// image learning rate is a known typo in its table (MTT issue #31): 1000, which the author
 /// reports stable, is used. DATM-CLR publishes no hyper-parameters: its presets are DATM's with
 /// both contrastive strategies on at the design defaults (SupCon, τ = 0.1, λ = 0.1).
 /// DM and TGDD run on per-channel normalised images; TGDD's code steps images kept in [0, 1]
 /// with lr 0.01·IPC, which on images divided by the CIFAR std (≈ 0.2) is 0.01·IPC/0.2² =
-/// 0.25·IPC. TGDD's α is 2.5 at IPC 1 and 10 and 0.5 at IPC 50 (research/distribution-matching.md
-/// §1.3–§1.4); it publishes no IPC 1 CIFAR-100 setting. TGDD augments with IDC's
+/// 0.25·IPC. TGDD's α is 2.5 at IPC 1 and 10 and 0.5 at IPC 50 (the TGDD paper and its
+/// code); it publishes no IPC 1 CIFAR-100 setting. TGDD augments with IDC's
 /// "color_crop_cutout", every op on every call (the others: the reference DSA, one op per call),
 /// and clamps its pixels to [0, 1] once per iteration.
 inline const std::vector<Preset>& presets() {
