@@ -93,36 +93,53 @@
 /// The number of groups, for the CMake function that compiles them.
 #define DISTILL_PREBUILT_GROUPS 5
 
+#endif  // DISTILL_PREBUILT_HPP
+
 // Each group is declared when the headers of its templates are in the translation unit (their
 // include guards say so), as `template` in its own translation unit and `extern template`
-// everywhere else.
+// everywhere else. This part is outside the include guard and declares each group once: a unit
+// that includes the header again after more headers (a unity build joins several sources into
+// one unit, each including it last) declares the groups that have become available since.
 #if defined(DISTILL_USE_PREBUILT) || defined(DISTILL_PREBUILT_DEFINE)
 #ifndef DISTILL_PREBUILT_DEFINE
 #define DISTILL_PREBUILT_DEFINE 0
 #endif
+#if defined(DISTILL_NN_CONV_NET_HPP) && !defined(DISTILL_PREBUILT_DECLARED_1)
+#define DISTILL_PREBUILT_DECLARED_1
 namespace distill {
-#if defined(DISTILL_NN_CONV_NET_HPP)
 #if DISTILL_PREBUILT_DEFINE == 1
 DISTILL_PREBUILT_NETS(template)
 #else
 DISTILL_PREBUILT_NETS(extern template)
 #endif
+}  // namespace distill
 #endif
-#if defined(DISTILL_TRAIN_EVALUATE_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && defined(DISTILL_AUGMENT_IDENTITY_HPP)
+#if defined(DISTILL_TRAIN_EVALUATE_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && \
+    defined(DISTILL_AUGMENT_IDENTITY_HPP) && !defined(DISTILL_PREBUILT_DECLARED_2)
+#define DISTILL_PREBUILT_DECLARED_2
+namespace distill {
 #if DISTILL_PREBUILT_DEFINE == 2
 DISTILL_PREBUILT_EVALUATE(template)
 #else
 DISTILL_PREBUILT_EVALUATE(extern template)
 #endif
+}  // namespace distill
 #endif
-#if defined(DISTILL_TRAIN_EXPERTS_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && defined(DISTILL_AUGMENT_IDENTITY_HPP)
+#if defined(DISTILL_TRAIN_EXPERTS_HPP) && defined(DISTILL_AUGMENT_DSA_HPP) && \
+    defined(DISTILL_AUGMENT_IDENTITY_HPP) && !defined(DISTILL_PREBUILT_DECLARED_3)
+#define DISTILL_PREBUILT_DECLARED_3
+namespace distill {
 #if DISTILL_PREBUILT_DEFINE == 3
 DISTILL_PREBUILT_EXPERTS(template)
 #else
 DISTILL_PREBUILT_EXPERTS(extern template)
 #endif
+}  // namespace distill
 #endif
-#if defined(DISTILL_METHODS_RUN_HPP)  // DistillNet; run.hpp includes every method and the Distiller
+// DistillNet: run.hpp includes every method and the Distiller.
+#if defined(DISTILL_METHODS_RUN_HPP) && !defined(DISTILL_PREBUILT_DECLARED_4)
+#define DISTILL_PREBUILT_DECLARED_4
+namespace distill {
 #if DISTILL_PREBUILT_DEFINE == 4
 DISTILL_PREBUILT_TRAJECTORY_MATCHING(template)
 #else
@@ -133,8 +150,6 @@ DISTILL_PREBUILT_DISTRIBUTION_MATCHING(template)
 #else
 DISTILL_PREBUILT_DISTRIBUTION_MATCHING(extern template)
 #endif
-#endif
 }  // namespace distill
 #endif
-
-#endif  // DISTILL_PREBUILT_HPP
+#endif

@@ -2,11 +2,12 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "distill/augment/multi_formation.hpp"
 #include "distill/backend/cpu/backend.hpp"
+#include "support/random_tensor.hpp"
+#include "support/same_bits.hpp"
 
 // The batch-wide element kernels (what a GPU runs, a thread per value) on the CPU backend
 // against the per-sample Dsa and decode_formation: equal to the bit, for every op, pass and
@@ -19,34 +20,21 @@ namespace {
 
 const DsaOp kOps[] = {DsaOp::kColor, DsaOp::kCrop, DsaOp::kCutout, DsaOp::kFlip, DsaOp::kScale, DsaOp::kRotate};
 
-template <class Scalar>
-Tensor<Scalar> random_tensor(Shape s, std::uint64_t seed) {
-  Tensor<Scalar> t(s);
-  Rng rng(seed, 3);
-  for (Index i = 0; i < t.size(); ++i) t[i] = Scalar(rng.normal());
-  return t;
-}
-
-template <class Scalar>
-bool bitwise_equal(const Tensor<Scalar>& a, const Tensor<Scalar>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), sizeof(Scalar) * std::size_t(a.size())) == 0;
-}
-
 /// Forward, tangent and backward of `draw` through both implementations, compared bitwise.
 template <class Scalar>
 void check_draw(const Dsa<Scalar>& dsa, const BatchDsa<Scalar, cpu::Backend>& batch, const DsaDraw& draw,
                 const Shape& s, std::uint64_t seed) {
-  const Tensor<Scalar> x = random_tensor<Scalar>(s, seed);
+  const Tensor<Scalar> x = test::random_tensor<Scalar>(s, seed, 3);
   Tensor<Scalar> want(s), got(s);
   dsa.forward(draw, x, want);
   batch.forward(draw, x, got);
-  CHECK(bitwise_equal(want, got));
+  CHECK(test::same_bits(want, got));
   dsa.tangent(draw, x, want);
   batch.tangent(draw, x, got);
-  CHECK(bitwise_equal(want, got));
+  CHECK(test::same_bits(want, got));
   dsa.backward(draw, x, want);
   batch.backward(draw, x, got);
-  CHECK(bitwise_equal(want, got));
+  CHECK(test::same_bits(want, got));
 }
 
 template <class Scalar>
@@ -129,7 +117,7 @@ TEST_CASE("BatchDsa: in place, empty tangents, no ops and bad shapes", "[augment
   const BatchDsa<double, cpu::Backend> batch(config);
   const DsaDraw d = batch.draw(s, 5);
   CHECK(d == dsa.draw(s, 5));
-  const Tensor<double> x = random_tensor<double>(s, 13);
+  const Tensor<double> x = test::random_tensor<double>(s, 13, 3);
   Tensor<double> want(s), got(s);
   SECTION("in place equals Dsa out of place, chained and single") {
     DsaConfig one;
@@ -138,11 +126,11 @@ TEST_CASE("BatchDsa: in place, empty tangents, no ops and bad shapes", "[augment
       dsa.forward(draw, x, want);
       got = x;
       batch.forward(draw, got, got);
-      CHECK(bitwise_equal(want, got));
+      CHECK(test::same_bits(want, got));
       dsa.backward(draw, x, want);
       got = x;
       batch.backward(draw, got, got);
-      CHECK(bitwise_equal(want, got));
+      CHECK(test::same_bits(want, got));
     }
   }
   SECTION("an empty tangent or output gradient stands for zero; an empty x is refused") {
@@ -158,7 +146,7 @@ TEST_CASE("BatchDsa: in place, empty tangents, no ops and bad shapes", "[augment
     const BatchDsa<double, cpu::Backend> none(DsaConfig{{}, DsaMode::kSingle});
     CHECK(none.is_identity());
     none.forward(none.draw(s, 1), x, got);
-    CHECK(bitwise_equal(x, got));
+    CHECK(test::same_bits(x, got));
   }
   SECTION("a batch that does not fit the draw names both shapes") {
     Tensor<double> other(Shape(3, 3, 8, 8));
@@ -169,7 +157,7 @@ TEST_CASE("BatchDsa: in place, empty tangents, no ops and bad shapes", "[augment
     batch.forward(d, x, want);
     batch.forward(batch.draw(Shape(2, 3, 8, 8), 9), x.cview().samples(0, 2), got.view().samples(0, 2));
     batch.forward(d, x, got);
-    CHECK(bitwise_equal(want, got));
+    CHECK(test::same_bits(want, got));
   }
 }
 
@@ -181,15 +169,15 @@ TEMPLATE_TEST_CASE("decode_formation on a backend equals the host decoding and i
       if (s.h % factor || s.w % factor) continue;
       INFO("stored " << s << " factor " << factor);
       const Shape d = decoded_shape(s, factor);
-      const Tensor<T> stored = random_tensor<T>(s, 1), grad = random_tensor<T>(d, 2);
+      const Tensor<T> stored = test::random_tensor<T>(s, 1, 3), grad = test::random_tensor<T>(d, 2, 3);
       Tensor<T> want(d), got(d);
       decode_formation(stored.cview(), factor, want.view());
       decode_formation<cpu::Backend>(stored.cview(), factor, got.view());
-      CHECK(bitwise_equal(want, got));
+      CHECK(test::same_bits(want, got));
       Tensor<T> want_g(s), got_g(s);
       decode_formation_vjp(grad.cview(), factor, want_g.view());
       decode_formation_vjp<cpu::Backend>(grad.cview(), factor, got_g.view());
-      CHECK(bitwise_equal(want_g, got_g));
+      CHECK(test::same_bits(want_g, got_g));
     }
   }
   Tensor<T> stored(Shape(1, 1, 8, 8)), wrong(Shape(3, 1, 8, 8));

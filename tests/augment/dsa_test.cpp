@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "support/gradcheck.hpp"
+#include "support/random_tensor.hpp"
+#include "support/same_bits.hpp"
 
 using namespace distill;
 using Catch::Matchers::WithinAbs;
@@ -59,20 +61,6 @@ void check_adjoint(const Dsa<double>& dsa, const DsaDraw& d, Shape s, std::uint6
   dsa.tangent(d, {xd.data(), s}, {yd.data(), s});
   dsa.backward(d, {gy.data(), s}, {gx.data(), s});
   CHECK_THAT(test::dot(gx, xd), WithinRel(test::dot(gy, yd), 1e-12));
-}
-
-template <class Scalar>
-Tensor<Scalar> random_tensor(Shape s, std::uint64_t seed) {
-  Tensor<Scalar> t(s);
-  Rng rng(seed, 5);
-  for (Index i = 0; i < t.size(); ++i) t[i] = Scalar(rng.normal());
-  return t;
-}
-
-template <class Scalar>
-bool bitwise_equal(const Tensor<Scalar>& a, const Tensor<Scalar>& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), sizeof(Scalar) * std::size_t(a.size())) == 0;
 }
 
 template <class Scalar>
@@ -139,7 +127,7 @@ TEMPLATE_TEST_CASE("Dsa: flip reverses columns of the flipped samples", "[augmen
   DsaDraw d = dsa.draw(s, 1);
   d.samples[0].flip = true;
   d.samples[1].flip = false;
-  const Tensor<TestType> x = random_tensor<TestType>(s, 1);
+  const Tensor<TestType> x = test::random_tensor<TestType>(s, 1, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   for (Index c = 0; c < s.c; ++c)
@@ -155,7 +143,7 @@ TEMPLATE_TEST_CASE("Dsa: crop shifts by the drawn offset with zero fill", "[augm
   const Shape s(16, 2, 32, 24);
   const Dsa<TestType> dsa(only(DsaOp::kCrop));
   const DsaDraw d = dsa.draw(s, 3);
-  const Tensor<TestType> x = random_tensor<TestType>(s, 2);
+  const Tensor<TestType> x = test::random_tensor<TestType>(s, 2, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   bool nonzero_shift = false;
@@ -198,7 +186,7 @@ TEMPLATE_TEST_CASE("Dsa: cutout zeroes the drawn square, clipped at the borders"
   d.samples[0].cutout_cx = 32;  // columns [24, 32)
   d.samples[1].cutout_cy = 16;  // rows [8, 24), the full square
   d.samples[1].cutout_cx = 9;   // columns [1, 17)
-  const Tensor<TestType> x = random_tensor<TestType>(s, 3);
+  const Tensor<TestType> x = test::random_tensor<TestType>(s, 3, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   for (Index n = 0; n < s.n; ++n) {
@@ -241,7 +229,7 @@ TEST_CASE("Dsa: cutout centre range follows the parity of the side", "[augment][
 TEMPLATE_TEST_CASE("Dsa: scale 1 and rotation 0 are the identity", "[augment][dsa][cpu]", float,
                    double) {
   const Shape s(2, 3, 9, 7);
-  const Tensor<TestType> x = random_tensor<TestType>(s, 4);
+  const Tensor<TestType> x = test::random_tensor<TestType>(s, 4, 5);
   Tensor<TestType> y(s);
   for (DsaOp op : {DsaOp::kScale, DsaOp::kRotate}) {
     INFO("op " << dsa_op_name(op));
@@ -265,7 +253,7 @@ TEST_CASE("Dsa: scale and rotate follow affine_grid + grid_sample(align_corners=
     DsaDraw d = scale.draw(s, 1);
     d.samples[0].scale_x = 2;
     d.samples[0].scale_y = 1;
-    const Tensor<double> x = random_tensor<double>(s, 6);
+    const Tensor<double> x = test::random_tensor<double>(s, 6, 5);
     Tensor<double> y(s);
     scale.forward(d, x, y);
     for (Index h = 0; h < 3; ++h) {
@@ -296,7 +284,7 @@ TEST_CASE("Dsa: scale and rotate follow affine_grid + grid_sample(align_corners=
     const Shape s(1, 2, 6, 6);
     DsaDraw d = rotate.draw(s, 1);
     d.samples[0].rotate = std::acos(-1.0) / 2;
-    const Tensor<double> x = random_tensor<double>(s, 7);
+    const Tensor<double> x = test::random_tensor<double>(s, 7, 5);
     Tensor<double> y(s);
     rotate.forward(d, x, y);
     for (Index c = 0; c < 2; ++c)
@@ -330,7 +318,7 @@ TEMPLATE_TEST_CASE("Dsa: color adds the brightness shift, saturation and contras
                    "[augment][dsa][cpu]", float, double) {
   const Shape s(4, 3, 5, 6);
   const Dsa<TestType> dsa(only(DsaOp::kColor));
-  const Tensor<TestType> x = random_tensor<TestType>(s, 8);
+  const Tensor<TestType> x = test::random_tensor<TestType>(s, 8, 5);
   Tensor<TestType> y(s);
   const DsaDraw drawn = dsa.draw(s, 6);
   for (const auto& p : drawn.samples) {
@@ -401,7 +389,7 @@ TEST_CASE("Dsa: mode kAll applies the listed ops in order", "[augment][dsa][cpu]
   const Shape s(3, 3, 8, 8);
   const DsaDraw d = dsa.draw(s, 2);
   REQUIRE(d.ops == config.ops);
-  const Tensor<double> x = random_tensor<double>(s, 9);
+  const Tensor<double> x = test::random_tensor<double>(s, 9, 5);
   Tensor<double> y(s), a(s), b(s);
   dsa.forward(d, x, y);
   DsaDraw step = d;
@@ -411,13 +399,13 @@ TEST_CASE("Dsa: mode kAll applies the listed ops in order", "[augment][dsa][cpu]
   dsa.forward(step, a, b);
   step.ops = {DsaOp::kColor};
   dsa.forward(step, b, a);
-  CHECK(bitwise_equal(y, a));
+  CHECK(test::same_bits(y, a));
 }
 
 TEST_CASE("Dsa: a replayed draw gives bitwise identical output; other seeds differ",
           "[augment][dsa][cpu]") {
   const Shape s(8, 3, 16, 16);
-  const Tensor<float> x = random_tensor<float>(s, 10);
+  const Tensor<float> x = test::random_tensor<float>(s, 10, 5);
   for (DsaMode mode : {DsaMode::kSingle, DsaMode::kAll}) {
     DsaConfig config;
     config.mode = mode;
@@ -430,12 +418,12 @@ TEST_CASE("Dsa: a replayed draw gives bitwise identical output; other seeds diff
       dsa.forward(d1, x, y1);
       dsa.forward(d2, x, y2);
       dsa.forward(other, x, y3);
-      CHECK(bitwise_equal(y1, y2));
-      CHECK_FALSE(bitwise_equal(y1, y3));
+      CHECK(test::same_bits(y1, y2));
+      CHECK_FALSE(test::same_bits(y1, y3));
       // A stored draw replays later, after other draws and passes.
       const DsaDraw copy = d1;
       dsa.forward(copy, x, y3);
-      CHECK(bitwise_equal(y1, y3));
+      CHECK(test::same_bits(y1, y3));
     }
   }
 }
@@ -443,7 +431,7 @@ TEST_CASE("Dsa: a replayed draw gives bitwise identical output; other seeds diff
 TEST_CASE("Dsa: a shared draw gives identical transforms on batches of different sizes",
           "[augment][dsa][cpu]") {
   const Shape real_shape(256, 3, 8, 8), syn_shape(10, 3, 8, 8);
-  const Tensor<float> syn = random_tensor<float>(syn_shape, 11);
+  const Tensor<float> syn = test::random_tensor<float>(syn_shape, 11, 5);
   Tensor<float> real(real_shape);
   for (Index n = 0; n < 256; ++n)
     std::copy(syn.data() + (n % 10) * syn_shape.sample_size(),
@@ -515,7 +503,7 @@ TEST_CASE("Dsa: mode S picks each family about equally often", "[augment][dsa][c
 TEST_CASE("Dsa: results do not depend on the thread count", "[augment][dsa][cpu]") {
   const int saved = max_threads();
   const Shape s(64, 3, 16, 16);  // 64 · 768 elements: above the parallel grain
-  const Tensor<double> x = random_tensor<double>(s, 12);
+  const Tensor<double> x = test::random_tensor<double>(s, 12, 5);
   std::vector<DsaConfig> configs;
   for (DsaOp op : kAllOps) configs.push_back(only(op));
   configs.emplace_back();
@@ -536,9 +524,9 @@ TEST_CASE("Dsa: results do not depend on the thread count", "[augment][dsa][cpu]
         ref_g = g;
       } else {
         INFO("threads " << threads << " ops " << d.ops.size());
-        CHECK(bitwise_equal(y, ref_y));
-        CHECK(bitwise_equal(t, ref_t));
-        CHECK(bitwise_equal(g, ref_g));
+        CHECK(test::same_bits(y, ref_y));
+        CHECK(test::same_bits(t, ref_t));
+        CHECK(test::same_bits(g, ref_g));
       }
     }
   }
@@ -551,18 +539,18 @@ TEST_CASE("Dsa: in place, empty tangents, no ops and float against double", "[au
   config.mode = DsaMode::kAll;
   const Dsa<double> dsa(config);
   const DsaDraw d = dsa.draw(s, 5);
-  const Tensor<double> x = random_tensor<double>(s, 13);
+  const Tensor<double> x = test::random_tensor<double>(s, 13, 5);
   Tensor<double> y(s);
   SECTION("in place equals out of place, single op and chained") {
     for (const DsaDraw& draw : {d, Dsa<double>(only(DsaOp::kRotate)).draw(s, 5)}) {
       dsa.forward(draw, x, y);
       Tensor<double> z = x;
       dsa.forward(draw, z, z);
-      CHECK(bitwise_equal(y, z));
+      CHECK(test::same_bits(y, z));
       dsa.backward(draw, x, y);
       z = x;
       dsa.backward(draw, z, z);
-      CHECK(bitwise_equal(y, z));
+      CHECK(test::same_bits(y, z));
     }
   }
   SECTION("an empty tangent or output gradient stands for zero") {
@@ -581,7 +569,7 @@ TEST_CASE("Dsa: in place, empty tangents, no ops and float against double", "[au
     const DsaDraw di = identity.draw(s, 1);
     CHECK(di.ops.empty());
     identity.forward(di, x, y);
-    CHECK(bitwise_equal(x, y));
+    CHECK(test::same_bits(x, y));
   }
   SECTION("float agrees with double") {
     const Dsa<float> dsa_f(config);

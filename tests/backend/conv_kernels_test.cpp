@@ -5,6 +5,7 @@
 #include "distill/backend/conv_kernels.hpp"
 #include "distill/backend/cpu/backend.hpp"
 #include "distill/backend/cpu/im2col.hpp"
+#include "support/conv_data.hpp"
 #include "support/gradcheck.hpp"
 
 // The functors a device backend launches for its convolutions, run here through cpu::Backend
@@ -13,29 +14,9 @@
 using namespace distill;
 using test::Vec;
 
-namespace {
-
-struct Problem {
-  ConvProblem p;
-  Vec x1, x2, w1, w2, bias, gy1, gy2;
-  Index in_size() const { return p.batch * p.g.image_size(); }
-  Index out_size() const { return p.batch * p.out_channels * p.g.patches(); }
-  Problem(ConvGeometry g, Index batch, Index out) : p{g, batch, out} {
-    x1 = test::random_vec(in_size(), 11);
-    x2 = test::random_vec(in_size(), 12);
-    w1 = test::random_vec(p.weight_size(), 13);
-    w2 = test::random_vec(p.weight_size(), 14);
-    bias = test::random_vec(out, 15);
-    gy1 = test::random_vec(out_size(), 16);
-    gy2 = test::random_vec(out_size(), 17);
-  }
-};
-
-}  // namespace
-
 TEST_CASE("Direct convolution functors agree with cpu::Convolution", "[backend][conv]") {
   for (ConvGeometry g : {ConvGeometry{3, 7, 6, 3, 1}, ConvGeometry{2, 5, 5, 3, 0}, ConvGeometry{4, 4, 6, 1, 0}}) {
-    Problem t(g, 3, 5);
+    test::ConvData t(g, 3, 5, 11);
     const ConvProblem& p = t.p;
     INFO("channels " << g.channels << ", kernel " << g.kernel << ", padding " << g.padding);
     cpu::Convolution<double> conv;

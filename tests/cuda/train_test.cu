@@ -23,8 +23,8 @@ using namespace distill::test;
 
 namespace {
 
-using CpuNet = ConvNet<float, 2, 8>;
-using GpuNet = CpuNet::with_backend<cuda::Backend>;
+using CpuTrainNet = ConvNet<float, 2, 8>;
+using GpuTrainNet = CpuTrainNet::with_backend<cuda::Backend>;
 
 /// One image is one sample out of n: accuracies may differ by a sample where two logits are
 /// within float rounding of each other.
@@ -34,8 +34,8 @@ void check_accuracy(double gpu, double host, Index n) { CHECK(std::abs(gpu - hos
 
 TEST_CASE("cuda train: train_network on the GPU agrees with the CPU", "[cuda][train]") {
   const Dataset<float> train = quadrants(40, 1), test = quadrants(60, 2);
-  CpuNet cpu_net({3, 8, 8, 4});
-  GpuNet gpu_net({3, 8, 8, 4});
+  CpuTrainNet cpu_net({3, 8, 8, 4});
+  GpuTrainNet gpu_net({3, 8, 8, 4});
   const Dsa<float> dsa;
   for (const bool soft : {false, true}) {
     INFO((soft ? "soft labels" : "hard labels"));

@@ -23,7 +23,7 @@ namespace {
 
 // Pixel byte k of record `seed`: a pattern that differs between records, channels and
 // positions, so a wrong layout or offset shows up.
-std::uint8_t pixel(int seed, std::size_t k) {
+std::uint8_t record_pixel(int seed, std::size_t k) {
   return std::uint8_t((seed * 37 + k * 11 + k / 1024) % 256);
 }
 
@@ -35,7 +35,7 @@ std::vector<std::uint8_t> make_records(const std::vector<int>& labels, CifarVari
     if (variant == CifarVariant::cifar100) bytes.push_back(std::uint8_t(labels[i] % 20));
     bytes.push_back(std::uint8_t(labels[i]));
     for (std::size_t k = 0; k < distill::kCifarPixelBytes; ++k)
-      bytes.push_back(pixel(first_seed + int(i), k));
+      bytes.push_back(record_pixel(first_seed + int(i), k));
   }
   return bytes;
 }
@@ -47,7 +47,7 @@ void check_pixels(const distill::Dataset<Scalar>& set, Index i, int seed) {
                                 std::array<Index, 3>{1, 0, 0}, std::array<Index, 3>{1, 17, 3},
                                 std::array<Index, 3>{2, 31, 31}}) {
     const std::size_t k = std::size_t(c * 1024 + h * 32 + w);
-    CHECK(set.images(i, c, h, w) == Scalar(pixel(seed, k)) / Scalar(255));
+    CHECK(set.images(i, c, h, w) == Scalar(record_pixel(seed, k)) / Scalar(255));
   }
 }
 

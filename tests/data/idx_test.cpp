@@ -25,7 +25,7 @@ void put_be32(Bytes& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(std::uint8_t(v >> shift));
 }
 
-std::uint8_t pixel(std::size_t i, std::size_t k) { return std::uint8_t((i * 31 + k * 7) % 256); }
+std::uint8_t idx_pixel(std::size_t i, std::size_t k) { return std::uint8_t((i * 31 + k * 7) % 256); }
 
 Bytes idx_images(std::size_t n, std::size_t rows, std::size_t cols) {
   Bytes out;
@@ -34,7 +34,7 @@ Bytes idx_images(std::size_t n, std::size_t rows, std::size_t cols) {
   put_be32(out, std::uint32_t(rows));
   put_be32(out, std::uint32_t(cols));
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t k = 0; k < rows * cols; ++k) out.push_back(pixel(i, k));
+    for (std::size_t k = 0; k < rows * cols; ++k) out.push_back(idx_pixel(i, k));
   return out;
 }
 
@@ -87,8 +87,8 @@ TEST_CASE("parse_idx: images and labels, plain and gzip", "[data][idx]") {
     CHECK(a.dims == std::vector<std::size_t>{3, 5, 2});
     CHECK(a.count() == 3);
     REQUIRE(a.values.size() == 30);
-    CHECK(a.values[0] == pixel(0, 0));
-    CHECK(a.values[29] == pixel(2, 9));
+    CHECK(a.values[0] == idx_pixel(0, 0));
+    CHECK(a.values[29] == idx_pixel(2, 9));
   }
   CHECK(distill::is_gzip(gzip(images).data(), 2));
   CHECK_FALSE(distill::is_gzip(images.data(), images.size()));
@@ -202,8 +202,8 @@ TEMPLATE_TEST_CASE("load_idx: MNIST-style directory, plain or gzip", "[data][idx
   CHECK(splits.test.labels == std::vector<int>{3, 1});
   CHECK(splits.train.classes == 5);
   CHECK(splits.test.classes == 5);
-  CHECK(splits.train.images(5, 0, 2, 1) == TestType(pixel(5, 7)) / TestType(255));
-  CHECK(splits.test.images(1, 0, 3, 2) == TestType(pixel(1, 11)) / TestType(255));
+  CHECK(splits.train.images(5, 0, 2, 1) == TestType(idx_pixel(5, 7)) / TestType(255));
+  CHECK(splits.test.images(1, 0, 3, 2) == TestType(idx_pixel(1, 11)) / TestType(255));
   CHECK_NOTHROW(splits.train.validate("train"));
   CHECK_NOTHROW(splits.test.validate("test"));
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -11,32 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "data/temp_dir.hpp"
 #include "support/stb_png.hpp"
 
 using namespace distill;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system temporary directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("distill_png_test_" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::vector<unsigned char> read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::uint32_t big_endian(const std::vector<unsigned char>& b, std::size_t at) {
   return std::uint32_t(b[at]) << 24 | std::uint32_t(b[at + 1]) << 16 |
@@ -61,7 +41,7 @@ Ihdr parse_ihdr(const std::vector<unsigned char>& b) {
 
 TEMPLATE_TEST_CASE("write_png_grid: RGB grid size, layout and colours", "[data][png][cpu]", float,
                    double) {
-  TempDir dir;
+  test::TempDir dir;
   // 2 classes × 3 images of 3×4×5; image i is filled with i/5 in red, 1 − i/5 in green and
   // values outside [0, 1] in blue (clipped).
   const Index rows = 2, cols = 3;
@@ -76,18 +56,18 @@ TEMPLATE_TEST_CASE("write_png_grid: RGB grid size, layout and colours", "[data][
   options.gap = 2;
   options.upscale = 2;
   options.background = 40;
-  const fs::path file = dir.path / "grid.png";
+  const fs::path file = fs::path(dir.path()) / "grid.png";
   write_png_grid(file.string(), images.cview(), rows, cols, options);
 
   REQUIRE(fs::exists(file));
-  const std::vector<unsigned char> bytes = read_bytes(file);
+  const std::vector<unsigned char> bytes = test::read_bytes(file.string());
   const Ihdr ihdr = parse_ihdr(bytes);
   CHECK(ihdr.width == 3 * 5 * 2 + 2 * 2);
   CHECK(ihdr.height == 2 * 4 * 2 + 1 * 2);
   CHECK(ihdr.bit_depth == 8);
   CHECK(ihdr.colour_type == 2);  // truecolour
   // Only the PNG is left in the directory: the temporary file was renamed.
-  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
 
   int w = 0, h = 0, comp = 0;
   unsigned char* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &comp, 3);
@@ -106,20 +86,20 @@ TEMPLATE_TEST_CASE("write_png_grid: RGB grid size, layout and colours", "[data][
 
   // Writing again replaces the file.
   write_png_grid(file.string(), images.cview().samples(0, 3), 1, 3);
-  CHECK(parse_ihdr(read_bytes(file)).height == 4);
+  CHECK(parse_ihdr(test::read_bytes(file.string())).height == 4);
 }
 
 TEST_CASE("write_png_grid: grey images and per-image stretching", "[data][png][cpu]") {
-  TempDir dir;
+  test::TempDir dir;
   Tensor<float> images(Shape(2, 1, 2, 3));
   for (Index k = 0; k < 6; ++k) images[k] = 10.0f + float(k);  // image 0: 10 … 15
   for (Index k = 6; k < 12; ++k) images[k] = -3.0f;            // image 1: constant
   PngGridOptions options;
   options.stretch = true;
   options.gap = 1;
-  const fs::path file = dir.path / "grey.png";
+  const fs::path file = fs::path(dir.path()) / "grey.png";
   write_png_grid(file.string(), images.cview(), 1, 2, options);
-  const std::vector<unsigned char> bytes = read_bytes(file);
+  const std::vector<unsigned char> bytes = test::read_bytes(file.string());
   const Ihdr ihdr = parse_ihdr(bytes);
   CHECK(ihdr.width == 7);
   CHECK(ihdr.height == 2);
@@ -137,13 +117,13 @@ TEST_CASE("write_png_grid: grey images and per-image stretching", "[data][png][c
 }
 
 TEST_CASE("write_png_grid: failures name the file", "[data][png][cpu]") {
-  TempDir dir;
+  test::TempDir dir;
   Tensor<float> images(Shape(4, 3, 2, 2), 0.5f);
-  const std::string missing = (dir.path / "no_such_dir" / "grid.png").string();
+  const std::string missing = (fs::path(dir.path()) / "no_such_dir" / "grid.png").string();
   CHECK_THROWS_WITH(write_png_grid(missing, images.cview(), 2, 2), Catch::Contains(missing));
-  CHECK_FALSE(fs::exists(dir.path / "no_such_dir"));
+  CHECK_FALSE(fs::exists(fs::path(dir.path()) / "no_such_dir"));
 
-  const std::string ok = (dir.path / "grid.png").string();
+  const std::string ok = (fs::path(dir.path()) / "grid.png").string();
   CHECK_THROWS_WITH(write_png_grid(ok, images.cview(), 3, 2),
                     Catch::Contains("4 images do not fill a 3 x 2 grid"));
   Tensor<float> two(Shape(4, 2, 2, 2));
@@ -156,12 +136,12 @@ TEST_CASE("write_png_grid: failures name the file", "[data][png][cpu]") {
 }
 
 TEST_CASE("encode_png_grid: the bytes write_png_grid writes, for embedding in a page", "[data][png][cpu]") {
-  TempDir dir;
+  test::TempDir dir;
   Tensor<float> images(Shape(2, 3, 4, 4));
   for (Index k = 0; k < images.size(); ++k) images[k] = float(k % 7) / 6.0f;
-  const fs::path file = dir.path / "grid.png";
+  const fs::path file = fs::path(dir.path()) / "grid.png";
   write_png_grid(file.string(), images.cview(), 1, 2);
-  CHECK(encode_png_grid("in memory", images.cview(), 1, 2) == read_bytes(file));
+  CHECK(encode_png_grid("in memory", images.cview(), 1, 2) == test::read_bytes(file.string()));
   CHECK_THROWS_WITH(encode_png_grid("report image 3", images.cview(), 2, 2),
                     Catch::Contains("report image 3") && Catch::Contains("do not fill"));
 }

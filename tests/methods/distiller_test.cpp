@@ -1,13 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstring>
 
 #include "distill/methods/distiller.hpp"
 #include "distill/methods/method_settings.hpp"
 #include "distill/methods/presets.hpp"
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
+#include "support/same_bits.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
@@ -40,11 +40,6 @@ DistillSettings full_settings() {
   s.final_eval_runs = 1;
   s.checkpoint_every = 2;
   return s;
-}
-
-template <class T>
-bool same_bits(const T* a, const T* b, Index n) {
-  return std::memcmp(a, b, sizeof(T) * std::size_t(n)) == 0;
 }
 
 struct Stop {};
@@ -119,8 +114,8 @@ TEST_CASE("Distiller: a run stopped after a checkpoint and resumed equals the un
   const DistillResult resumed =
       ClrDistiller(from_settings<DATM_CLR>(s), s, t.net, t.data, t.experts, t.dsa, cut).run();
   REQUIRE(resumed.set.images.shape() == full.set.images.shape());
-  CHECK(same_bits(resumed.set.images.data(), full.set.images.data(), full.set.images.size()));
-  CHECK(same_bits(resumed.set.label_logits.data(), full.set.label_logits.data(), full.set.label_logits.size()));
+  CHECK(test::same_bits(resumed.set.images.data(), full.set.images.data(), full.set.images.size()));
+  CHECK(test::same_bits(resumed.set.label_logits.data(), full.set.label_logits.data(), full.set.label_logits.size()));
   CHECK(resumed.set.lr == full.set.lr);
   CHECK(resumed.final_evaluation.accuracies == full.final_evaluation.accuracies);
   const auto a = read_file_bytes(ClrDistiller::synthetic_path(full_dir.path()));
@@ -137,8 +132,8 @@ TEST_CASE("Distiller: a run stopped after a checkpoint and resumed equals the un
     ClrDistiller(from_settings<DATM_CLR>(zero), zero, t.net, t.data, t.experts, t.dsa, o).run();
     return load_checkpoint(ClrDistiller::checkpoint_path(d.path()));
   }();
-  CHECK_FALSE(same_bits(start.set.images.data(), full.set.images.data(), full.set.images.size()));
-  CHECK_FALSE(same_bits(start.set.label_logits.data(), full.set.label_logits.data(), full.set.label_logits.size()));
+  CHECK_FALSE(test::same_bits(start.set.images.data(), full.set.images.data(), full.set.images.size()));
+  CHECK_FALSE(test::same_bits(start.set.label_logits.data(), full.set.label_logits.data(), full.set.label_logits.size()));
   CHECK(start.set.lr != full.set.lr);
 }
 

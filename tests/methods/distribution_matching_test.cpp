@@ -1,6 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <cstring>
 
 #include "distill/augment/dsa.hpp"
 #include "distill/methods/distiller.hpp"
@@ -9,6 +8,8 @@
 #include "distill/methods/presets.hpp"
 #include "data/temp_dir.hpp"
 #include "support/gradcheck.hpp"
+#include "support/same_bits.hpp"
+#include "support/toy_distill.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
@@ -31,21 +32,6 @@ DistillSettings dm_settings() {
   s.final_eval_runs = 0;
   s.checkpoint_every = 2;
   return s;
-}
-
-bool same_images(const SyntheticSet& a, const SyntheticSet& b) {
-  return a.images.shape() == b.images.shape() &&
-         std::memcmp(a.images.data(), b.images.data(), sizeof(float) * std::size_t(a.images.size())) == 0;
-}
-
-template <class Method>
-DistillResult run(Toy& t, const DistillSettings& s, const std::string& dir, bool resume = false,
-                  std::function<void(const IterationRecord&)> on_iteration = {}) {
-  DistillerOptions opt;
-  opt.out_dir = dir;
-  opt.resume = resume;
-  opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, Net>(from_settings<Method>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
 }
 
 }  // namespace
@@ -90,26 +76,26 @@ TEST_CASE("TGDD's code path with the random-network sampler, alpha 0 and DM's gr
   Toy t;
   test::TempDir a, b;
   DistillSettings s = dm_settings();
-  const DistillResult dm = run<DM>(t, s, a.path());
+  const DistillResult dm = test::distill_toy<DM>(t, s, a.path());
   DistillSettings same = s;
   same.method = "tgdd";
   same.alpha = 0;
   same.per_class_steps = false;
-  const DistillResult tgdd_path = run<DmOnTgddPath>(t, same, b.path());
-  CHECK(same_images(dm.set, tgdd_path.set));
+  const DistillResult tgdd_path = test::distill_toy<DmOnTgddPath>(t, same, b.path());
+  CHECK(test::same_bits(dm.set.images, tgdd_path.set.images));
   // And the images did move: the comparison is not between two unchanged sets.
   const Checkpoint start = [&] {
     test::TempDir d;
     DistillSettings zero = s;
     zero.iterations = 0;
-    run<DM>(t, zero, d.path());
+    test::distill_toy<DM>(t, zero, d.path());
     return load_checkpoint(d.file("checkpoint.safetensors"));
   }();
-  CHECK_FALSE(same_images(start.set, dm.set));
+  CHECK_FALSE(test::same_bits(start.set.images, dm.set.images));
   // With alpha > 0 (or one step per class) the path differs.
   same.alpha = 1;
   test::TempDir c;
-  CHECK_FALSE(same_images(dm.set, run<DmOnTgddPath>(t, same, c.path()).set));
+  CHECK_FALSE(test::same_bits(dm.set.images, test::distill_toy<DmOnTgddPath>(t, same, c.path()).set.images));
 }
 
 TEST_CASE("TGDD: per-class steps on expert stages, resumed after a stop equals the uninterrupted run",
@@ -124,19 +110,19 @@ TEST_CASE("TGDD: per-class steps on expert stages, resumed after a stop equals t
   s.checkpoint_every = 2;
   test::TempDir full_dir, cut_dir;
   std::vector<IterationRecord> records;
-  const DistillResult full = run<TGDD>(t, s, full_dir.path(), false, [&](const IterationRecord& r) { records.push_back(r); });
+  const DistillResult full = test::distill_toy<TGDD>(t, s, full_dir.path(), false, [&](const IterationRecord& r) { records.push_back(r); });
   REQUIRE(records.size() == 5);
   for (const auto& r : records) {
     CHECK(r.info.at("stage").get<Index>() <= 5);
     CHECK(r.info.at("later_stage").get<Index>() >= r.info.at("stage").get<Index>());
   }
   struct Stop {};
-  CHECK_THROWS_AS(run<TGDD>(t, s, cut_dir.path(), false, [](const IterationRecord& r) {
+  CHECK_THROWS_AS(test::distill_toy<TGDD>(t, s, cut_dir.path(), false, [](const IterationRecord& r) {
                     if (r.iteration == 3) throw Stop{};
                   }),
                   Stop);
-  const DistillResult resumed = run<TGDD>(t, s, cut_dir.path(), true);
-  CHECK(same_images(full.set, resumed.set));
+  const DistillResult resumed = test::distill_toy<TGDD>(t, s, cut_dir.path(), true);
+  CHECK(test::same_bits(full.set.images, resumed.set.images));
 }
 
 TEST_CASE("DM on a problem with a known answer: from noise to images that teach the classes",
@@ -182,13 +168,13 @@ TEST_CASE("TGDD's pixel clamp: images stay in the pixel range; refused on ZCA da
     return std::make_pair(lo, hi);
   };
   test::TempDir on, off, zca;
-  const auto clamped = range(run<TGDD>(t, s, on.path()).set);  // the toy data are not preprocessed
+  const auto clamped = range(test::distill_toy<TGDD>(t, s, on.path()).set);  // the toy data are not preprocessed
   CHECK(clamped.first >= 0.0f);
   CHECK(clamped.second <= 1.0f);
   s.clamp_pixels = false;
-  const auto free = range(run<TGDD>(t, s, off.path()).set);
+  const auto free = range(test::distill_toy<TGDD>(t, s, off.path()).set);
   CHECK((free.first < 0.0f && free.second > 1.0f));
   s.clamp_pixels = true;
   t.experts.preprocessing = Preprocessing<float>::whiten(ZcaWhitening<float>(t.data.train.images.cview(), 0.1f));
-  CHECK_THROWS_WITH(run<TGDD>(t, s, zca.path()), Catch::Contains("field 'clamp_pixels'"));
+  CHECK_THROWS_WITH(test::distill_toy<TGDD>(t, s, zca.path()), Catch::Contains("field 'clamp_pixels'"));
 }

@@ -11,6 +11,7 @@
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "support/gradcheck.hpp"
+#include "support/toy_distill.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
@@ -30,16 +31,6 @@ DistillSettings toy_settings(const std::string& method, Index factor) {
   s.checkpoint_every = 2;
   s.factor = factor;
   return s;
-}
-
-template <class Method>
-DistillResult run(test::ToyDistillation& t, const DistillSettings& s, const std::string& dir, bool resume = false,
-                  std::function<void(const IterationRecord&)> on_iteration = {}) {
-  DistillerOptions opt;
-  opt.out_dir = dir;
-  opt.resume = resume;
-  opt.on_iteration = std::move(on_iteration);
-  return Distiller<Method, test::ToyNet>(from_settings<Method>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
 }
 
 }  // namespace
@@ -99,7 +90,7 @@ TEST_CASE("TGDD with multi-formation: mosaic init, decoded evaluation, resume bi
     DistillSettings zero = s;
     zero.iterations = 0;
     zero.final_eval_runs = 0;
-    const DistillResult r = run<TGDD_MF>(t, zero, dir.path());
+    const DistillResult r = test::distill_toy<TGDD_MF>(t, zero, dir.path());
     REQUIRE(r.set.images.shape() == Shape(8, 3, 8, 8));
     CHECK(r.set.info.at("formation_factor") == "2");
     CHECK(r.set.images_per_class() == 2);
@@ -113,14 +104,14 @@ TEST_CASE("TGDD with multi-formation: mosaic init, decoded evaluation, resume bi
     CHECK(decoded_set(saved).size() == 32);
   }
   test::TempDir full_dir, cut_dir;
-  const DistillResult full = run<TGDD_MF>(t, s, full_dir.path());
+  const DistillResult full = test::distill_toy<TGDD_MF>(t, s, full_dir.path());
   CHECK(full.final_evaluation.accuracies.size() == 1);
   struct Stop {};
-  CHECK_THROWS_AS(run<TGDD_MF>(t, s, cut_dir.path(), false, [](const IterationRecord& r) {
+  CHECK_THROWS_AS(test::distill_toy<TGDD_MF>(t, s, cut_dir.path(), false, [](const IterationRecord& r) {
                     if (r.iteration == 3) throw Stop{};
                   }),
                   Stop);
-  const DistillResult resumed = run<TGDD_MF>(t, s, cut_dir.path(), true);
+  const DistillResult resumed = test::distill_toy<TGDD_MF>(t, s, cut_dir.path(), true);
   REQUIRE(resumed.set.images.shape() == full.set.images.shape());
   CHECK(std::memcmp(full.set.images.data(), resumed.set.images.data(),
                     sizeof(float) * std::size_t(full.set.images.size())) == 0);

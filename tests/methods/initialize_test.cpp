@@ -7,12 +7,12 @@
 using namespace distill;
 
 namespace {
-using Net = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
+using InitNet = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
 }
 
 TEST_CASE("initialize: real, correct and noise starting sets", "[methods][initialize]") {
   const Dataset<float> train = test::quadrants(64, 1);
-  Net net(ConvNetConfig{3, 8, 8, 4});
+  InitNet net(ConvNetConfig{3, 8, 8, 4});
   // Two untrained "experts": each gets some images right by chance.
   std::vector<Vector<float>> experts{net.init_params(1), net.init_params(2)};
   Tensor<float> images;
@@ -44,7 +44,7 @@ TEST_CASE("initialize: real, correct and noise starting sets", "[methods][initia
 
 TEST_CASE("expert_label_logits: mean logits of the experts that are right", "[methods][initialize]") {
   const Dataset<float> train = test::quadrants(8, 2);
-  Net net(ConvNetConfig{3, 8, 8, 4});
+  InitNet net(ConvNetConfig{3, 8, 8, 4});
   const std::vector<Vector<float>> experts{net.init_params(1), net.init_params(2), net.init_params(3)};
   const Tensor<float> u = expert_label_logits(net, experts, train.images.cview(), train.labels);
   REQUIRE(u.shape() == Shape(8, 4));

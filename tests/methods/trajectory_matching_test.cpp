@@ -12,7 +12,7 @@ using namespace distill;
 
 namespace {
 
-using Net = ConvNet<float, 1, 4, norm::Instance, pool::Avg>;
+using Net = test::ToyNet;
 
 /// One image per class; the experts take full-batch SGD steps on exactly these images, so the
 /// set that generated the trajectories (and the experts' step size) matches it with loss 0.

@@ -14,10 +14,10 @@ using test::Vec;
 
 namespace {
 
-using Net = ConvNet<double, 2, 4, norm::Instance, pool::Avg>;
+using DoubleNet = ConvNet<double, 2, 4, norm::Instance, pool::Avg>;
 
 struct Problem {
-  Net net{ConvNetConfig{2, 6, 6, 3}};
+  DoubleNet net{ConvNetConfig{2, 6, 6, 3}};
   Vector<double> theta0, target;
   Tensor<double> images{Shape(6, 2, 6, 6)}, logits{Shape(6, 3)};
   std::vector<int> labels{0, 0, 1, 1, 2, 2};
@@ -43,7 +43,7 @@ struct Problem {
 template <class Augment>
 double loss_at(Problem& p, const Augment& aug, const InnerLoss& inner, const Tensor<double>& images,
                const Tensor<double>* logits, double lr) {
-  Unroll<Net, Augment> unroll(p.net, aug, inner);
+  Unroll<DoubleNet, Augment> unroll(p.net, aug, inner);
   return unroll.forward(p.theta0, p.target, images.cview(), p.labels,
                         logits ? logits->cview() : ConstView<double>{}, lr, p.steps);
 }
@@ -51,7 +51,7 @@ double loss_at(Problem& p, const Augment& aug, const InnerLoss& inner, const Ten
 template <class Augment>
 void check_exact_gradient(Index n_steps, const Augment& aug, const InnerLoss& inner, bool soft) {
   Problem p(n_steps);
-  Unroll<Net, Augment> unroll(p.net, aug, inner);
+  Unroll<DoubleNet, Augment> unroll(p.net, aug, inner);
   const Tensor<double>* logits = soft ? &p.logits : nullptr;
   unroll.forward(p.theta0, p.target, p.images.cview(), p.labels,
                  soft ? p.logits.cview() : ConstView<double>{}, p.lr, p.steps);
@@ -127,8 +127,8 @@ TEST_CASE("Unroll: the batch-kernel augmentation (BatchDsa, the GPU's) gives Dsa
     inner.temperature = 0.5;
     const Dsa<double> dsa(config);
     const BatchDsa<double, cpu::Backend> batch(config);
-    Unroll<Net, Dsa<double>> a(p.net, dsa, inner);
-    Unroll<Net, BatchDsa<double, cpu::Backend>> b(p.net, batch, inner);
+    Unroll<DoubleNet, Dsa<double>> a(p.net, dsa, inner);
+    Unroll<DoubleNet, BatchDsa<double, cpu::Backend>> b(p.net, batch, inner);
     CHECK(a.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps) ==
           b.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps));
     SyntheticGradients<double> ga, gb;
@@ -153,7 +153,7 @@ TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs
   Dsa<double> dsa;
   for (Index n : {1, 3}) {
     Problem p(n);
-    Unroll<Net, Dsa<double>> unroll(p.net, dsa);
+    Unroll<DoubleNet, Dsa<double>> unroll(p.net, dsa);
     unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, p.logits.cview(), p.lr, p.steps);
     SyntheticGradients<double> exact, tesla;
     unroll.backward(exact, UnrollGradient::kExact);
@@ -173,7 +173,7 @@ TEST_CASE("Unroll: TESLA mode equals the exact gradient for one step and differs
 TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", "[methods][unroll]") {
   Problem p(3);
   const IdentityAugment none;
-  Unroll<Net, IdentityAugment> unroll(p.net, none);
+  Unroll<DoubleNet, IdentityAugment> unroll(p.net, none);
   unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, p.steps);
   CHECK(unroll.trajectory().size() == 4);
   CHECK(unroll.trajectory()[0] == p.theta0);
@@ -182,7 +182,7 @@ TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", 
   CHECK_THROWS_WITH(unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, bad),
                     Catch::Contains("step 1 uses image 9 of a set of 6"));
   SyntheticGradients<double> g;
-  Unroll<Net, IdentityAugment> fresh(p.net, none);
+  Unroll<DoubleNet, IdentityAugment> fresh(p.net, none);
   CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
 }
 

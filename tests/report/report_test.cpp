@@ -12,17 +12,12 @@
 #include "distill/methods/trajectory_matching.hpp"
 #include "distill/report/report.hpp"
 #include "support/toy_experts.hpp"
+#include "support/text.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
 
 namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
 
 std::string read_text(const std::string& path) {
   const std::vector<std::uint8_t> b = read_file_bytes(path);
@@ -74,13 +69,13 @@ TEST_CASE("report: a run's report.html is written at every checkpoint and at the
   CHECK(html.find("</html>") != std::string::npos);
   CHECK(html.find("finished: 4 iterations, final accuracy") != std::string::npos);
   // The images: one embedded PNG per synthetic image, rows named by the data's classes.
-  CHECK(count(html, "<img class=\"cell\" src=\"data:image/png;base64,iVBORw0KGgo") == std::size_t(r.set.size()));
+  CHECK(test::occurrences(html, "<img class=\"cell\" src=\"data:image/png;base64,iVBORw0KGgo") == std::size_t(r.set.size()));
   CHECK(html.find("north &lt;west&gt;") != std::string::npos);
   // The curves: a line through every iteration; accuracy markers for 1 periodic + 1 final evaluation.
-  CHECK(count(chart(html, "loss"), "<polyline") == 1);
-  CHECK(count(chart(html, "lr"), "<polyline") == 1);
-  CHECK(count(chart(html, "seconds"), "<polyline") == 1);
-  CHECK(count(chart(html, "accuracy"), "<circle") == 2);
+  CHECK(test::occurrences(chart(html, "loss"), "<polyline") == 1);
+  CHECK(test::occurrences(chart(html, "lr"), "<polyline") == 1);
+  CHECK(test::occurrences(chart(html, "seconds"), "<polyline") == 1);
+  CHECK(test::occurrences(chart(html, "accuracy"), "<circle") == 2);
   // The evaluation table, settings and budget.
   char final_line[128];
   std::snprintf(final_line, sizeof final_line, "<b>%.2f ± %.2f</b>", 100 * r.final_evaluation.mean,
@@ -117,8 +112,8 @@ TEST_CASE("report: an experts directory gets the per-epoch accuracy of every exp
   CHECK(d.experts[1].test_accuracy == load_expert(expert_path(dir.path(), 1)).test_accuracy);
   report::write_report(dir.path());
   const std::string html = read_text(report::report_path(dir.path()));
-  CHECK(count(chart(html, "expert-test-accuracy"), "<polyline") == 2);
-  CHECK(count(chart(html, "expert-train-accuracy"), "<polyline") == 2);
+  CHECK(test::occurrences(chart(html, "expert-test-accuracy"), "<polyline") == 2);
+  CHECK(test::occurrences(chart(html, "expert-train-accuracy"), "<polyline") == 2);
   CHECK(chart(html, "expert-loss").empty());  // no metrics.jsonl: no loss curve to draw
   CHECK(html.find("2 experts, 3 of 3 epochs done") != std::string::npos);
 }
@@ -145,9 +140,9 @@ TEST_CASE("report: a comparison page overlays the runs and names them uniquely; 
   CHECK(html.find("Comparison of 2 runs") != std::string::npos);
   CHECK(html.find("ipc2/run") != std::string::npos);
   CHECK(html.find("other/run") != std::string::npos);
-  CHECK(count(chart(html, "loss"), "<polyline") == 2);
-  CHECK(count(chart(html, "accuracy"), "<circle") == 2);  // each run's final evaluation
-  CHECK(count(html, "data-grid=\"synthetic-") == 2);
+  CHECK(test::occurrences(chart(html, "loss"), "<polyline") == 2);
+  CHECK(test::occurrences(chart(html, "accuracy"), "<circle") == 2);  // each run's final evaluation
+  CHECK(test::occurrences(html, "data-grid=\"synthetic-") == 2);
 
   CHECK_THROWS_WITH(report::write_comparison_report({a, root.file("pages")}, out),
                     Catch::Contains("pages: not a run directory"));
@@ -173,13 +168,13 @@ TEST_CASE("report: a multi-formation set shows its stored and its decoded images
   const auto stored = html.find("data-grid=\"synthetic\""), decoded = html.find("data-grid=\"synthetic-decoded\"");
   REQUIRE(stored != std::string::npos);
   REQUIRE(decoded != std::string::npos);
-  CHECK(count(html.substr(stored, decoded - stored), "<img class=\"cell\"") == 4);
-  CHECK(count(html.substr(decoded), "<img class=\"cell\"") == 16);  // f² decoded images per stored one
-  CHECK(count(html, ">dog</div>") == 2);
+  CHECK(test::occurrences(html.substr(stored, decoded - stored), "<img class=\"cell\"") == 4);
+  CHECK(test::occurrences(html.substr(decoded), "<img class=\"cell\"") == 16);  // f² decoded images per stored one
+  CHECK(test::occurrences(html, ">dog</div>") == 2);
   // Without the factor: one grid; names that do not fit the classes fall back to numbers.
   set.info.erase("formation_factor");
   set.info["class_names"] = R"(["only one"])";
   const std::string plain = report::set_grids(set, "synthetic");
-  CHECK(count(plain, "data-grid=") == 1);
+  CHECK(test::occurrences(plain, "data-grid=") == 1);
   CHECK(plain.find(">class 1</div>") != std::string::npos);
 }

@@ -6,16 +6,11 @@
 #include <vector>
 
 #include "distill/report/svg_chart.hpp"
+#include "support/text.hpp"
 
 using namespace distill::report;
 
 namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
 
 /// The (x, y) pairs of the polylines of `svg`, in order.
 std::vector<std::vector<std::pair<double, double>>> polylines(const std::string& svg) {
@@ -41,12 +36,12 @@ TEST_CASE("svg chart: ticks fall on round numbers covering the range", "[report]
       if (!(got[i] == Approx(want[i]).margin(1e-12))) return false;
     return true;
   };
-  CHECK(same(detail::linear_ticks(0, 1), {0, 0.25, 0.5, 0.75, 1}));
-  CHECK(same(detail::linear_ticks(3, 97), {25, 50, 75}));
-  CHECK(same(detail::linear_ticks(-1, 1), {-1, -0.5, 0, 0.5, 1}));
-  CHECK(same(detail::linear_ticks(0.1, 0.7), {0.2, 0.4, 0.6}));
-  CHECK(same(detail::log_ticks(0.5, 30), {0.5, 1, 2, 5, 10, 20}));
-  CHECK(same(detail::log_ticks(1e-3, 1e3), {1e-3, 1e-2, 1e-1, 1, 10, 100, 1000}));
+  CHECK(same(distill::report::detail::linear_ticks(0, 1), {0, 0.25, 0.5, 0.75, 1}));
+  CHECK(same(distill::report::detail::linear_ticks(3, 97), {25, 50, 75}));
+  CHECK(same(distill::report::detail::linear_ticks(-1, 1), {-1, -0.5, 0, 0.5, 1}));
+  CHECK(same(distill::report::detail::linear_ticks(0.1, 0.7), {0.2, 0.4, 0.6}));
+  CHECK(same(distill::report::detail::log_ticks(0.5, 30), {0.5, 1, 2, 5, 10, 20}));
+  CHECK(same(distill::report::detail::log_ticks(1e-3, 1e3), {1e-3, 1e-2, 1e-1, 1, 10, 100, 1000}));
 }
 
 TEST_CASE("svg chart: points map to the plot box, the first to its left edge and the last to its right",
@@ -76,7 +71,7 @@ TEST_CASE("svg chart: points map to the plot box, the first to its left edge and
     CHECK(y >= top);
     CHECK(y <= bottom);
   }
-  CHECK(count(svg, "<circle") == 0);  // no legend or markers for one plain series
+  CHECK(distill::test::occurrences(svg, "<circle") == 0);  // no legend or markers for one plain series
   CHECK(svg.find("class=\"note\"") == std::string::npos);
 }
 
@@ -95,7 +90,7 @@ TEST_CASE("svg chart: a non-finite value breaks the line, markers and a legend f
   REQUIRE(lines.size() == 2);  // a's two pieces; b draws no line
   CHECK(lines[0].size() == 2);
   CHECK(lines[1].size() == 2);
-  CHECK(count(svg, "<circle") == 2);
+  CHECK(distill::test::occurrences(svg, "<circle") == 2);
   CHECK(svg.find("stroke=\"#1f77b4\"") != std::string::npos);
   CHECK(svg.find("fill=\"#ff7f0e\"") != std::string::npos);
   CHECK(svg.find("run &lt;a&gt;") != std::string::npos);  // the legend, escaped
@@ -129,16 +124,16 @@ TEST_CASE("svg chart: log scale when asked or when positive values span more tha
   one.x = {5};
   one.y = {0.5};
   one.markers = true;
-  CHECK(count(line_chart({one}, ChartOptions{}), "<circle") == 1);
+  CHECK(distill::test::occurrences(line_chart({one}, ChartOptions{}), "<circle") == 1);
 }
 
 TEST_CASE("svg chart: tick labels carry the digits that tell them apart", "[report]") {
-  CHECK(detail::tick_labels({0, 0.25, 0.5}) == std::vector<std::string>{"0.00", "0.25", "0.50"});
-  CHECK(detail::tick_labels({0.01, 0.01001, 0.01002}) == std::vector<std::string>{"0.01000", "0.01001", "0.01002"});
-  CHECK(detail::tick_labels({1000, 1500, 2000}) == std::vector<std::string>{"1000", "1500", "2000"});
-  CHECK(detail::tick_labels({0.1 + 0.2, 0.6}) == std::vector<std::string>{"0.3", "0.6"});
-  CHECK(detail::tick_labels({1e-6, 2.5e-6}) == std::vector<std::string>{"1e-06", "2.5e-06"});
-  CHECK(detail::tick_labels({1e7, 2e7}) == std::vector<std::string>{"1e+07", "2e+07"});
+  CHECK(distill::report::detail::tick_labels({0, 0.25, 0.5}) == std::vector<std::string>{"0.00", "0.25", "0.50"});
+  CHECK(distill::report::detail::tick_labels({0.01, 0.01001, 0.01002}) == std::vector<std::string>{"0.01000", "0.01001", "0.01002"});
+  CHECK(distill::report::detail::tick_labels({1000, 1500, 2000}) == std::vector<std::string>{"1000", "1500", "2000"});
+  CHECK(distill::report::detail::tick_labels({0.1 + 0.2, 0.6}) == std::vector<std::string>{"0.3", "0.6"});
+  CHECK(distill::report::detail::tick_labels({1e-6, 2.5e-6}) == std::vector<std::string>{"1e-06", "2.5e-06"});
+  CHECK(distill::report::detail::tick_labels({1e7, 2e7}) == std::vector<std::string>{"1e+07", "2e+07"});
 }
 
 TEST_CASE("svg chart: the x range may be widened, so a lone point sits at its place among the iterations",

@@ -4,6 +4,7 @@
 
 #include "distill/backend/cpu/backend.hpp"
 #include "distill/core/parallel.hpp"
+#include "support/conv_data.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace distill;
@@ -26,22 +27,6 @@ double direct_conv(const ConvGeometry& g, Index out_channels, const double* x, c
       }
   return s;
 }
-
-struct Problem {
-  ConvProblem p;
-  Vec x1, x2, w1, w2, bias, gy1, gy2;
-  Index in_size() const { return p.batch * p.g.image_size(); }
-  Index out_size() const { return p.batch * p.out_channels * p.g.patches(); }
-  explicit Problem(Index batch) : p{{3, 9, 8, 3, 1}, batch, 5} {
-    x1 = test::random_vec(in_size(), 1);
-    x2 = test::random_vec(in_size(), 2);
-    w1 = test::random_vec(p.weight_size(), 3);
-    w2 = test::random_vec(p.weight_size(), 4);
-    bias = test::random_vec(p.out_channels, 5);
-    gy1 = test::random_vec(out_size(), 6);
-    gy2 = test::random_vec(out_size(), 7);
-  }
-};
 
 }  // namespace
 
@@ -81,7 +66,7 @@ TEST_CASE("cpu::Convolution: the three primitives over two terms match the direc
           "[backend][cpu][conv]") {
   // Batch 1 uses one image per GEMM, 5 and 13 stack images (8×8 planes) into shared GEMMs.
   for (Index batch : {1, 5, 13}) {
-    Problem t(batch);
+    test::ConvData t({3, 9, 8, 3, 1}, batch, 5, 1);
     const ConvProblem& p = t.p;
     const ConvGeometry& g = p.g;
     const Index P = g.patches(), O = p.out_channels;
@@ -144,7 +129,7 @@ TEST_CASE("cpu::Convolution: the three primitives over two terms match the direc
 }
 
 TEST_CASE("cpu::Convolution: results do not depend on the number of threads", "[backend][cpu][conv]") {
-  Problem t(13);
+  test::ConvData t({3, 9, 8, 3, 1}, 13, 5, 1);
   auto run = [&](int threads) {
     set_threads(threads);
     cpu::Convolution<double> conv;
@@ -163,7 +148,7 @@ TEST_CASE("cpu::Convolution: results do not depend on the number of threads", "[
 TEST_CASE("cpu::Convolution: the fused backward equals backward_filter then backward_data", "[backend][cpu][conv]") {
   // Batch 1 and 5 run one image per chunk here, 13 stacks images: both staging paths.
   for (Index batch : {1, 5, 13}) {
-    Problem t(batch);
+    test::ConvData t({3, 9, 8, 3, 1}, batch, 5, 1);
     const ConvProblem& p = t.p;
     const Index W = p.weight_size(), O = p.out_channels;
     const ConvSum<double> filter{{t.x1.data(), t.gy1.data()}, {t.x2.data(), t.gy2.data()}};
@@ -197,7 +182,7 @@ struct TwoCallConvolution {
 TEST_CASE("conv_backward fuses where the backend can and skips a half not wanted", "[backend][conv]") {
   static_assert(detail::HasFusedConvBackward<cpu::Convolution<double>, double>::value);
   static_assert(!detail::HasFusedConvBackward<TwoCallConvolution, double>::value);
-  Problem t(3);
+  test::ConvData t({3, 9, 8, 3, 1}, 3, 5, 1);
   double gw = 0, gx = 0;
   TwoCallConvolution two;
   conv_backward(two, t.p, {{t.x1.data(), t.gy1.data()}}, t.gy1.data(), &gw, &gw, {{t.gy1.data(), t.w1.data()}}, &gx);
