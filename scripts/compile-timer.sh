@@ -17,7 +17,7 @@ if [ "${1:-}" = "--summary" ]; then
       if ($2 ~ /surrogates/) k = "header surrogates"
       else if ($2 ~ /prebuilt/) k = "prebuilt instantiations"
       else if ($2 ~ /\.cu\.o$/) k = "CUDA objects"
-      else if ($2 ~ /distill_tests\.dir|distill_test_main/) k = "test sources"
+      else if ($2 ~ /distill_tests\.dir|distill_test_catch/) k = "test sources"
       else if ($2 ~ /distill_cli\.dir/) k = "distill CLI"
       kind[k] += $1; count[k]++ }
     END {

@@ -5,6 +5,7 @@
 #include "distill/nn/conv_net.hpp"
 #include "distill/nn/hessian_vector.hpp"
 #include "support.cuh"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The whole ConvNet on the GPU against the CPU backend: the four passes, and H·v with the
 // mixed product through hessian_vector_product, for each norm and pooling.

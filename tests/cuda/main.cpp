@@ -1,11 +1,9 @@
 // The CUDA test runner: where no GPU is present it prints why and exits with the skip code, so
 // CTest reports every CUDA test as Not Run, never as passed.
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
-
 #include <cstdio>
 
 #include "distill/backend/cuda/context.hpp"
+#include "support/run_catch.hpp"
 
 int main(int argc, char** argv) {
   if (distill::cuda::device_count() == 0) {
@@ -14,5 +12,5 @@ int main(int argc, char** argv) {
   }
   const auto& p = distill::cuda::Context::current().properties();
   std::printf("distill_cuda_tests: %s (sm_%d%d, %d SMs)\n", p.name, p.major, p.minor, p.multiProcessorCount);
-  return Catch::Session().run(argc, argv);
+  return distill::test::run_catch(argc, argv);
 }

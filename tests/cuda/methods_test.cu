@@ -14,6 +14,7 @@
 #include "support.cuh"
 #include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // Every method's State on the GPU against the CPU on the same set, experts, data and seeds:
 // the outer loss and the gradients of the images, label logits and step size; and a GPU run

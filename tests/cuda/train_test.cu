@@ -12,6 +12,7 @@
 #include "support.cuh"
 #include "support/small_runs.hpp"
 #include "support/toy_data.hpp"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // Training and the evaluation protocol on the GPU against the CPU on the same data, seeds and
 // draws: train_network (hard and soft labels, DSA, momentum and weight decay), test_accuracy,

@@ -6,6 +6,7 @@
 #include "distill/methods/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
 #include "support.cuh"
+#include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The unrolled inner loop on the GPU against the CPU on the same inputs and the same draws:
 // L and the gradients of the images, the soft labels and the step size, for MTT (hard labels,

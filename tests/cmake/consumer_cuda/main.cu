@@ -6,7 +6,7 @@
 #include <vector>
 
 #include <distill/backend/cuda/backend.hpp>
-#include <distill/distill.hpp>
+#include <distill/nn/conv_net.hpp>
 
 int main() {
   using namespace distill;
