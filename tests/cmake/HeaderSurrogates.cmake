@@ -13,9 +13,4 @@ function(distill_header_surrogates)
   endforeach()
   add_library(${ARG_TARGET} OBJECT ${sources})
   target_link_libraries(${ARG_TARGET} PRIVATE ${ARG_LINK})
-  # A header compiled alone is parsing and instantiation, no optimisation, and GCC collects its
-  # garbage many times over half a gigabyte of trees; a larger heap before the first collection
-  # makes each unit about 15% faster (docs/build.md).
-  target_compile_options(${ARG_TARGET} PRIVATE
-    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:--param=ggc-min-expand=400 --param=ggc-min-heapsize=2097152>)
 endfunction()
