@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds and runs the CUDA code on a GPU machine in one short call: the CUDA tests (CTest label
-# `cuda`), the kernel benchmarks, `distill bench train --device cuda`, `distill bench tm` on
-# the GPU at the workloads of the GPU issue (CIFAR-10 IPC 1, 10, 50 and CIFAR-100 IPC 10, 50)
-# with the CPU beside it at CIFAR-10 IPC 1 and 10, and `distill bench dm` for DM and TGDD at
-# IPC 10 and 50.
+# Builds and runs the CUDA code on a GPU machine in one short call, in this order: the CUDA
+# tests (CTest label `cuda`, exactly), compute-sanitizer memcheck on two small test groups,
+# `distill bench train --device cuda`, `distill bench tm` on the GPU at the workloads of the GPU
+# issue (CIFAR-10 IPC 1, 10, 50 and CIFAR-100 IPC 10, 50) with the CPU beside it at CIFAR-10
+# IPC 1 and 10, `distill bench dm` for DM and TGDD at IPC 10 and 50, and last a filtered set of
+# the kernel benchmarks. It prints its time plan first and each phase's time at the end.
 #
 # Where it runs: THERE, on the bare GPU machine that the device tool lends (one H200, 16 cores,
 # nvcc, CMake, ninja and gcc; no Debian packages and no network). The header libraries and
@@ -20,13 +21,32 @@
 # It fails (exit 1; 2 when the machine is unfit) unless every phase succeeds, and a CUDA test
 # that reports Not Run / Skipped counts as a failure: a GPU is present, so every CUDA test must
 # really run (a skipped GPU test that reads as green is the failure mode this guards against).
-# The whole script keeps within GPU_CHECK_BUDGET_S (480 s), each phase under its own timeout as
+# The whole script keeps within GPU_CHECK_BUDGET_S (540 s), each phase under its own timeout as
 # well, so the device call ends inside its 10-minute limit with time left to read the logs.
 # A rerun on a still-warm machine reuses build-gpu/ and builds incrementally.
 #
-# Overrides (environment): GPU_CHECK_BUDGET_S, GPU_CHECK_JOBS (16), GPU_CHECK_CUDA_ARCH (90),
-# GPU_CHECK_BUILD_DIR (build-gpu), GPU_CHECK_CTEST_JOBS (4).
+# `--no-gpu` runs every phase up to the first GPU call and stops there, on any machine with nvcc
+# and cuDNN: the preflight (without requiring a GPU, and with this machine's own packages where
+# .gpu-deps is absent), the configure of the `cuda` preset, the build as a dry run (what it would
+# compile), the CUDA tests it would select (`ctest -N`), and the command of each GPU phase; exit 0
+# when all of that worked. The test suite runs it on every change (test gpu_check.no_gpu), so the
+# script cannot rot between GPU sessions.
+#
+# Overrides (environment): GPU_CHECK_BUDGET_S, GPU_CHECK_JOBS (16), GPU_CHECK_CUDA_ARCH (the
+# GPU's compute capability, else 90), GPU_CHECK_BUILD_DIR (build-gpu), GPU_CHECK_CTEST_JOBS (4),
+# GPU_CHECK_BENCH_FILTER (the kernel benchmarks run; a Google Benchmark regular expression).
 set -euo pipefail
+
+no_gpu=0
+for arg in "$@"; do
+  case $arg in
+    --no-gpu) no_gpu=1 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+      exit 0 ;;
+    *) echo "gpu-check: unknown argument '$arg' (--no-gpu, --help)" >&2; exit 2 ;;
+  esac
+done
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
@@ -35,21 +55,43 @@ build_dir=${GPU_CHECK_BUILD_DIR:-$repo_root/build-gpu}
 out_dir=${OUT:-$build_dir/out}
 deps_root=$repo_root/.gpu-deps/root
 jobs=${GPU_CHECK_JOBS:-16}
-cuda_arch=${GPU_CHECK_CUDA_ARCH:-90}
+cuda_arch=${GPU_CHECK_CUDA_ARCH:-}  # the preflight reads the GPU's; 90 where it finds none
+# The kernel benchmarks at batch 100 (55 of 223: every convolution policy and pass, the norm
+# kernels, the H·v step on the GPU) and the SGEMM rate their fractions are taken against.
+bench_filter=${GPU_CHECK_BENCH_FILTER:-'^sgemm_4096/|^(conv_|instance_norm_|hvp_step/convnet3/cuda/).*/batch:100(/|$)'}
 # CUDA processes on one GPU share it by time slicing; a few at once hide each one's context
 # start-up (cuBLAS/cuDNN initialisation) without much contention.
 ctest_jobs=${GPU_CHECK_CTEST_JOBS:-4}
 
 # The wall-clock budget: each phase gets its own limit, clamped to what is left of the whole,
-# less a reserve for timeout's --kill-after grace and the summary.
-budget_s=${GPU_CHECK_BUDGET_S:-480}
+# less a reserve for timeout's --kill-after grace and the summary. The limits add up to the
+# budget, 9 minutes, so the device call (10 at most) ends with time to read what came back.
+budget_s=${GPU_CHECK_BUDGET_S:-540}
 reserve_s=15
-limit_configure=90
-limit_build=300
-limit_ctest=120
-limit_bench=90
-limit_cli=150
+limit_configure=60
+limit_build=240
+limit_ctest=60
+limit_sanitizer=45
+limit_cli=90
+limit_bench=30
 deadline=$((SECONDS + budget_s))
+
+# The plan, printed first: what each phase may take, and in what order they run. The CLI's
+# benchmarks (the figures the GPU issue asks for) come before the kernel benchmarks, so a slow
+# kernel set cannot starve them.
+print_plan() {
+  local total=$((limit_configure + limit_build + limit_ctest + limit_sanitizer + limit_cli + limit_bench + reserve_s))
+  echo "gpu-check: plan (seconds at most; budget ${budget_s} s):"
+  printf '  %-13s %4s  %s\n' preflight "-" "nvidia-smi, nvcc and a host-compiler probe, cuDNN, the carried packages" \
+    configure "$limit_configure" "cmake --preset cuda (Ninja, the GPU's architecture)" \
+    build "$limit_build" "${targets[*]}" \
+    ctest "$limit_ctest" "ctest -L '^cuda\$': the GPU-against-CPU tests, none skipped" \
+    sanitizer "$limit_sanitizer" "compute-sanitizer memcheck on the [backend] and [losses] groups" \
+    bench_cli "$limit_cli" "distill bench train, tm, dm on the GPU (CPU beside it at the small sizes)" \
+    bench_kernels "$limit_bench" "bench_cuda_kernels --benchmark_filter='$bench_filter'" \
+    reserve "$reserve_s" "timeouts' grace and the summary"
+  echo "  total         $total"
+}
 
 # The targets, by CMake target name: the CLI's target is distill_cli (its program is named
 # `distill`); the target `distill` is the header-only INTERFACE library and builds nothing.
@@ -155,7 +197,8 @@ write_summary() {
              "${phase_seconds[$i]}" "$(basename "${phase_logs[$i]}")"
     done
     echo
-    echo "cuda tests (ctest -L cuda): $tests_line"
+    [[ -z $build_line ]] || echo "build: $build_line"
+    echo "cuda tests (ctest -L '^cuda$'): $tests_line"
     [[ -z $notrun_names ]] || printf 'not run (each counts as a failure: a GPU is present):\n%s\n' "$notrun_names"
     [[ -z $failed_names ]] || printf 'failed:\n%s\n' "$failed_names"
     echo "bench_cuda_kernels: $bench_line"
@@ -166,11 +209,14 @@ write_summary() {
     else
       echo "timed out: none"
     fi
+    [[ -z $would_run ]] || printf '\n%s\n' "$would_run"
   } >"$summary"
   echo
   cat "$summary"
 }
 
+would_run=""
+build_line=""
 err_line=""
 finish() {
   local rc=$?
@@ -211,22 +257,34 @@ preflight() {
     fi
     echo "$smi"
     if ((smi_rc != 0)) || ! grep -q '[^[:space:]]' <<<"$smi"; then
-      problems+=("nvidia-smi finds no GPU (exit $smi_rc): not a GPU machine")
+      if ((no_gpu)); then
+        echo "no GPU (nvidia-smi exit $smi_rc): --no-gpu, so that is expected"
+        gpu_line="no GPU (--no-gpu)"
+      else
+        problems+=("nvidia-smi finds no GPU (exit $smi_rc): not a GPU machine")
+      fi
     else
       local first
       first=$(head -n 1 <<<"$smi")
       gpu_line="$first"
       local cap
       cap=$(awk -F', *' 'NR == 1 {print $4}' <<<"$smi")
-      if [[ -n $cap && ${cap/./} != "$cuda_arch" ]]; then
+      if [[ -z $cuda_arch && $cap =~ ^[0-9]+\.[0-9]+$ ]]; then
+        cuda_arch=${cap/./}
+      elif [[ -n $cap && ${cap/./} != "$cuda_arch" ]]; then
         echo "warning: the GPU's compute capability is $cap, the build targets sm_$cuda_arch" \
-             "(set GPU_CHECK_CUDA_ARCH=${cap/./})"
+             "(GPU_CHECK_CUDA_ARCH)"
       fi
     fi
+  elif ((no_gpu)); then
+    echo "(not found: --no-gpu, so that is expected)"
+    gpu_line="no GPU (--no-gpu)"
   else
     echo "(not found)"
     problems+=("no nvidia-smi on the PATH: not a GPU machine")
   fi
+  [[ -n $cuda_arch ]] || cuda_arch=90
+  echo "building for sm_$cuda_arch"
   echo
 
   echo "== nvcc"
@@ -240,6 +298,20 @@ preflight() {
     [[ -e ${cublas[0]} ]] && echo "cuBLAS: ${cublas[*]}" || echo "no libcublas.so in $cuda_root/lib64"
   else
     problems+=("no nvcc on the PATH nor at /usr/local/cuda/bin/nvcc")
+  fi
+  # nvcc refuses a host compiler newer than its release supports: find that out in two
+  # seconds here, not two minutes into the build.
+  if [[ -n $nvcc_bin ]]; then
+    local probe_dir
+    probe_dir=$(mktemp -d)
+    printf '__global__ void k(float* x) { x[threadIdx.x] = 1.0f; }\n' >"$probe_dir/probe.cu"
+    local probe
+    if probe=$("$nvcc_bin" -c "$probe_dir/probe.cu" -o "$probe_dir/probe.o" 2>&1); then
+      echo "host compiler: nvcc compiles with $(gcc -dumpfullversion 2>/dev/null || echo '?')"
+    else
+      problems+=("nvcc cannot compile with this host compiler (gcc $(gcc -dumpfullversion 2>/dev/null || echo '?')): $(grep -m 1 -iE 'error|unsupported' <<<"$probe" | cut -c1-200)")
+    fi
+    rm -rf "$probe_dir"
   fi
   echo
 
@@ -267,7 +339,11 @@ preflight() {
   echo
 
   echo "== .gpu-deps/root (from scripts/gpu-deps.sh)"
-  if [[ ! -d $deps_root/usr ]]; then
+  use_deps=1
+  if [[ ! -d $deps_root/usr ]] && ((no_gpu)); then
+    use_deps=0
+    echo "absent: --no-gpu uses this machine's own packages"
+  elif [[ ! -d $deps_root/usr ]]; then
     problems+=(".gpu-deps/root is missing: run scripts/gpu-deps.sh on the development machine and carry .gpu-deps")
   else
     du -sh "$deps_root" | cut -f1
@@ -317,25 +393,46 @@ preflight() {
   if [[ -n $cudnn_prefix ]]; then
     echo "cudnn.h in $cudnn_prefix"
   else
-    local wheel=""
+    # The headers come with the nvidia-cudnn wheel; its libraries are in the wheel's lib/ or,
+    # for a PyTorch that bundles its own, in torch/lib.
+    local wheel="" torch_lib="" libdir=""
     if command -v python3 >/dev/null; then
       wheel=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+      torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' \
+                  2>/dev/null || true)
     fi
-    if [[ -n $wheel && -f $wheel/include/cudnn.h ]]; then
+    local candidates=("${wheel:+$wheel/lib}" "$torch_lib")
+    for d in "${candidates[@]}"; do
+      if [[ -n $d ]] && compgen -G "$d/libcudnn.so.*" >/dev/null; then
+        libdir=$d
+        break
+      fi
+    done
+    if [[ -n $wheel && -f $wheel/include/cudnn.h && -n $libdir ]]; then
       local shim=$build_dir/cudnn-prefix
       rm -rf "$shim"
       mkdir -p "$shim/lib"
       ln -s "$wheel/include" "$shim/include"
-      for f in "$wheel"/lib/libcudnn*.so.*; do
+      for f in "$libdir"/libcudnn*.so.*; do
         [[ -e $f ]] || continue
         ln -sf "$f" "$shim/lib/$(basename "$f")"
         ln -sf "$f" "$shim/lib/$(basename "$f" | sed 's/\.so\..*/.so/')"
       done
       cudnn_prefix=$shim
-      cudnn_libdir=$wheel/lib
-      echo "cudnn.h only in the Python package $wheel: prefix of links $shim"
+      cudnn_libdir=$libdir
+      echo "cudnn.h in the Python package $wheel, libraries in $libdir: prefix of links $shim"
+      # A wheel built for another CUDA major (nvidia-cudnn-cu12 beside nvcc 13) links and then
+      # fails at its first call: refuse it here.
+      local wheel_major nvcc_major
+      wheel_major=$(python3 -c 'import importlib.metadata as m
+print(next((d.metadata["Name"] for d in m.distributions() if (d.metadata["Name"] or "").lower().startswith("nvidia-cudnn-cu")), ""))' \
+                    2>/dev/null | sed -nE 's/.*-cu([0-9]+)$/\1/p')
+      nvcc_major=$("$nvcc_bin" --version 2>/dev/null | sed -nE 's/.*release ([0-9]+)\..*/\1/p')
+      if [[ -n $wheel_major && -n $nvcc_major && $wheel_major != "$nvcc_major" ]]; then
+        problems+=("the cuDNN wheel is for CUDA $wheel_major, nvcc is CUDA $nvcc_major")
+      fi
     else
-      echo "no cudnn.h found (toolkit, /usr, nor the nvidia-cudnn Python package)"
+      problems+=("no cuDNN: no cudnn.h in the toolkit, /usr or the nvidia-cudnn wheel, or no libcudnn.so.* beside it or in torch/lib")
     fi
   fi
   if [[ -n $cudnn_prefix && -f $cudnn_prefix/include/cudnn_version.h ]]; then
@@ -352,6 +449,7 @@ preflight() {
   fi
 }
 
+print_plan
 echo "gpu-check: preflight -> $env_log"
 preflight_start=$SECONDS
 nvcc_bin=""
@@ -377,48 +475,50 @@ gpu_line+=" cmake $(cmake --version | head -n 1 | awk '{print $3}'); gcc $(gcc -
 # Eigen3Config.cmake uses PACKAGE_PREFIX_DIR, the Targets files _IMPORT_PREFIX; the "/usr move"
 # branches only apply when the file really sits in /usr), so no patching is needed.
 usr=$deps_root/usr
-generator=("-G" "Unix Makefiles")
-keep_going=(-k)
-if command -v ninja >/dev/null; then
-  generator=(-G Ninja)
-  keep_going=(-k 0)
+generator=()  # the preset's Ninja
+keep_going=(-k 0)
+if ! command -v ninja >/dev/null; then
+  generator=(-G "Unix Makefiles")
+  keep_going=(-k)
 fi
 # A build folder left by another generator cannot be reconfigured: drop its cache, not its
 # contents ($OUT may default to a folder inside it).
 if [[ -f $build_dir/CMakeCache.txt ]] &&
-   ! grep -qx "CMAKE_GENERATOR:INTERNAL=${generator[1]}" "$build_dir/CMakeCache.txt"; then
+   ! grep -qx "CMAKE_GENERATOR:INTERNAL=${generator[1]:-Ninja}" "$build_dir/CMakeCache.txt"; then
   rm -rf "$build_dir/CMakeCache.txt" "$build_dir/CMakeFiles"
 fi
-prefix_path="$usr;$cuda_root"
+prefix_path="$cuda_root"
+((use_deps == 0)) || prefix_path="$usr;$prefix_path"
 [[ -z $cudnn_prefix ]] || prefix_path+=";$cudnn_prefix"
+# The `cuda` preset (CMakePresets.json: Release, CUDA on, tests, examples and benchmarks, Ninja)
+# with this machine's architecture, toolkit and packages.
 configure_args=(
-  -S "$repo_root" -B "$build_dir" "${generator[@]}"
-  -DCMAKE_BUILD_TYPE=Release
-  -DDISTILL_ENABLE_CUDA=ON
+  --preset cuda -S "$repo_root" -B "$build_dir" "${generator[@]}"
   -DCMAKE_CUDA_ARCHITECTURES="$cuda_arch"
   -DCMAKE_CUDA_COMPILER="$nvcc_bin"
   -DCUDAToolkit_ROOT="$cuda_root"
-  -DDISTILL_BUILD_EXAMPLES=ON
-  -DDISTILL_BUILD_BENCHMARKS=ON
-  -DDISTILL_BUILD_TESTS=ON
   -DCMAKE_PREFIX_PATH="$prefix_path"
-  -DEigen3_DIR="$usr/share/eigen3/cmake"
-  -DCatch2_DIR="$usr/lib/cmake/Catch2"
-  -Dbenchmark_DIR="$usr/lib/$arch_dir/cmake/benchmark"
-  -Dnlohmann_json_DIR="$usr/share/cmake/nlohmann_json"
-  -DCLI11_DIR="$usr/share/cmake/CLI11"
-  # zlib: the carried headers with the carried static library, whether or not the machine has
-  # a zlib of its own (a header of one version with a library of another is avoided).
-  -DZLIB_INCLUDE_DIR="$usr/include"
-  -DZLIB_LIBRARY="$usr/lib/$arch_dir/libz.a"
-  # stb has no CMake package: png.hpp includes <stb/stb_image_write.h> from the include path.
-  # -isystem, as /usr/include would be, keeps the project's -Wall -Wextra off these headers.
-  -DCMAKE_CXX_FLAGS="-isystem $usr/include"
-  -DCMAKE_CUDA_FLAGS="-isystem $usr/include"
-  # Debian's Targets files declare cmake_policy(VERSION 2.8.3...3.22); CMake 4 refuses a
-  # policy floor under 3.5 unless told otherwise (older CMake ignores the variable).
-  -DCMAKE_POLICY_VERSION_MINIMUM=3.5
 )
+if ((use_deps)); then
+  configure_args+=(
+    -DEigen3_DIR="$usr/share/eigen3/cmake"
+    -DCatch2_DIR="$usr/lib/cmake/Catch2"
+    -Dbenchmark_DIR="$usr/lib/$arch_dir/cmake/benchmark"
+    -Dnlohmann_json_DIR="$usr/share/cmake/nlohmann_json"
+    -DCLI11_DIR="$usr/share/cmake/CLI11"
+    # zlib: the carried headers with the carried static library, whether or not the machine
+    # has a zlib of its own (a header of one version with a library of another is avoided).
+    -DZLIB_INCLUDE_DIR="$usr/include"
+    -DZLIB_LIBRARY="$usr/lib/$arch_dir/libz.a"
+    # stb has no CMake package: png.hpp includes <stb/stb_image_write.h> from the include
+    # path. -isystem, as /usr/include would be, keeps -Wall -Wextra off these headers.
+    -DCMAKE_CXX_FLAGS="-isystem $usr/include"
+    -DCMAKE_CUDA_FLAGS="-isystem $usr/include"
+    # Debian's Targets files declare cmake_policy(VERSION 2.8.3...3.22); CMake 4 refuses a
+    # policy floor under 3.5 unless told otherwise (older CMake ignores the variable).
+    -DCMAKE_POLICY_VERSION_MINIMUM=3.5
+  )
+fi
 # cmake/FindDistillCudnn.cmake looks beside the toolkit and on CMAKE_PREFIX_PATH; where cuDNN
 # is only the Python package's, name its files outright (the cache variables it sets).
 if [[ -n $cudnn_libdir ]]; then
@@ -434,7 +534,51 @@ fi
 # The programs link the carried libbenchmark through their RPATH; the search path is a second
 # route, and the one the Python package's cuDNN needs for the libraries it opens at run time
 # (catch_discover_tests already runs the test program during the build).
-export LD_LIBRARY_PATH="$usr/lib/$arch_dir${cudnn_libdir:+:$cudnn_libdir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if ((use_deps)); then
+  export LD_LIBRARY_PATH="$usr/lib/$arch_dir${cudnn_libdir:+:$cudnn_libdir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+elif [[ -n $cudnn_libdir ]]; then
+  export LD_LIBRARY_PATH="$cudnn_libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# --no-gpu: the build as a dry run, the tests it would select, and the GPU phases' commands;
+# then stop, before anything touches a GPU.
+if ((no_gpu)); then
+  if ((configured)); then
+    # Every command that building the three targets takes: ninja lists them without running
+    # any. (Make's dry run stops at the first object of another directory that does not exist
+    # yet, so without ninja the phase only checks that the targets are defined.)
+    if [[ -z ${generator[*]} ]]; then
+      run_phase build "$limit_build" "$build_log" ninja -C "$build_dir" -t commands "${targets[@]}" || true
+      build_line="would compile $(grep -cE '(nvcc|c\+\+|g\+\+)( |$).* -c ' "$build_log" || true) objects for ${targets[*]}"
+    else
+      has_targets() {  # has_targets BUILD_DIR TARGET...: each is a target of the build
+        local known t rc=0
+        known=$(cmake --build "$1" --target help)
+        shift
+        for t; do grep -qE "^\.\.\. $t( |\$)" <<<"$known" && echo "target $t: defined" ||
+                    { echo "no target $t"; rc=1; }; done
+        return $rc
+      }
+      export -f has_targets
+      run_phase build "$limit_build" "$build_log" bash -c 'has_targets "$@"' has_targets "$build_dir" "${targets[@]}" || true
+      build_line="${targets[*]} are defined (no ninja: no list of commands)"
+    fi
+    if run_phase ctest "$limit_ctest" "$ctest_log" ctest --test-dir "$build_dir" -N -L '^cuda$'; then
+      tests_line="would run $(grep -oE 'Total Tests: [0-9]+' "$ctest_log" | grep -oE '[0-9]+'):"
+      tests_line+=$'\n'$(grep -E '^ +Test +#' "$ctest_log" | sed -E 's/^ +Test +#[0-9]+: /  /')
+      grep -q 'Total Tests: [1-9]' "$ctest_log" || { phase_results[-1]="FAILED (no test labelled cuda)"; failed=1; }
+    fi
+  fi
+  would_run="gpu-check: --no-gpu: stopped before the first GPU call. With a GPU it would run:
+  ctest --test-dir $build_dir -L '^cuda\$' --output-on-failure --no-tests=error --timeout 60 -j $ctest_jobs
+  compute-sanitizer --tool memcheck --error-exitcode 1 $build_dir/bin/distill_cuda_tests '[backend]' (then '[losses]')
+  bench_cli $build_dir/bin/distill   (distill bench train, tm and dm: the list in bench_cli)
+  $build_dir/bin/bench_cuda_kernels --benchmark_filter='$bench_filter' --benchmark_min_time=0.05"
+  bench_line="not run (--no-gpu)"
+  cli_line="not run (--no-gpu)"
+  exit 0  # finish (the EXIT trap) writes the summary; a failed phase makes it exit 1
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Build the three targets; keep going past a failing target so the others still build and run.
@@ -485,13 +629,14 @@ fresh() {  # fresh TARGET PROGRAM
 }
 
 # ---------------------------------------------------------------------------------------------
-# CUDA tests. --no-tests=error: no test with the label is itself a failure. Each test's line
+# CUDA tests, the label `cuda` exactly (`-L cuda` is a regular expression that would also take
+# the `cuda-host` tests). --no-tests=error: no test with the label is itself a failure. Each test's line
 # is counted by its result; Skipped / Not Run (SKIP_RETURN_CODE: the test saw no GPU; or its
 # program is missing) is a failure here.
 if ((configured)); then
   ctest_ok=0
   if run_phase ctest "$limit_ctest" "$ctest_log" \
-       ctest --test-dir "$build_dir" -L cuda --output-on-failure --no-tests=error \
+       ctest --test-dir "$build_dir" -L '^cuda$' --output-on-failure --no-tests=error \
              --timeout 60 -j "$ctest_jobs"; then
     ctest_ok=1
   fi
@@ -526,20 +671,29 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Kernel benchmarks: console table to the .txt, every figure to the .json.
-bench_bin=$build_dir/bin/bench_cuda_kernels
-if fresh bench_cuda_kernels "$bench_bin"; then
-  if run_phase bench_kernels "$limit_bench" "$bench_txt" \
-       "$bench_bin" --benchmark_min_time=0.2 --benchmark_format=console \
-       --benchmark_out="$bench_json" --benchmark_out_format=json; then
-    bench_line="ok, $(grep -o '"run_name"' "$bench_json" 2>/dev/null | wc -l) results in $(basename "$bench_json")"
-  else
-    bench_line="${phase_results[-1]}"
-  fi
+# compute-sanitizer memcheck on two small test groups: out-of-bounds and misaligned accesses
+# and leaks that a parity test can pass through. Its output goes to ctest.log (the device tool
+# brings back eight files).
+cuda_tests_bin=$build_dir/bin/distill_cuda_tests
+sanitizer_bin=$(command -v compute-sanitizer || true)
+[[ -n $sanitizer_bin || ! -x ${cuda_root:-/usr/local/cuda}/bin/compute-sanitizer ]] ||
+  sanitizer_bin=${cuda_root:-/usr/local/cuda}/bin/compute-sanitizer
+sanitize_groups() {  # sanitize_groups SANITIZER PROGRAM
+  local rc=0 group
+  for group in '[backend]' '[losses]'; do
+    echo "== compute-sanitizer --tool memcheck $2 $group"
+    "$1" --tool memcheck --leak-check full --error-exitcode 1 "$2" "$group" || rc=1
+  done
+  return $rc
+}
+export -f sanitize_groups
+if [[ -z $sanitizer_bin ]]; then
+  record sanitizer "SKIPPED (no compute-sanitizer)" 0 "$ctest_log"
+elif fresh distill_cuda_tests "$cuda_tests_bin"; then
+  run_phase sanitizer "$limit_sanitizer" "$ctest_log" \
+    bash -c 'sanitize_groups "$0" "$1"' "$sanitizer_bin" "$cuda_tests_bin" || true
 else
-  record bench_kernels "SKIPPED (not built)" 0 "$bench_txt"
-  bench_line="SKIPPED (not built)"
-  echo "gpu-check: $bench_bin was not built by this run" >>"$bench_txt"
+  record sanitizer "SKIPPED (not built)" 0 "$ctest_log"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -589,6 +743,24 @@ else
   record bench_cli "SKIPPED (not built)" 0 "$cli_txt"
   cli_line="SKIPPED (not built)"
   echo "gpu-check: $cli_bin was not built by this run" >>"$cli_txt"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Kernel benchmarks, after the CLI's: the set GPU_CHECK_BENCH_FILTER names (the full list takes
+# far longer than a GPU session has), console table to the .txt, every figure to the .json.
+bench_bin=$build_dir/bin/bench_cuda_kernels
+if fresh bench_cuda_kernels "$bench_bin"; then
+  if run_phase bench_kernels "$limit_bench" "$bench_txt" \
+       "$bench_bin" --benchmark_filter="$bench_filter" --benchmark_min_time=0.05 --benchmark_format=console \
+       --benchmark_out="$bench_json" --benchmark_out_format=json; then
+    bench_line="ok, $(grep -o '"run_name"' "$bench_json" 2>/dev/null | wc -l) results in $(basename "$bench_json")"
+  else
+    bench_line="${phase_results[-1]}"
+  fi
+else
+  record bench_kernels "SKIPPED (not built)" 0 "$bench_txt"
+  bench_line="SKIPPED (not built)"
+  echo "gpu-check: $bench_bin was not built by this run" >>"$bench_txt"
 fi
 
 # finish (the EXIT trap) writes summary.txt and sets the exit status.
