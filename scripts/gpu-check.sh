@@ -671,8 +671,8 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# compute-sanitizer memcheck on two small test groups: out-of-bounds and misaligned accesses
-# and leaks that a parity test can pass through. Its output goes to ctest.log (the device tool
+# compute-sanitizer memcheck on two small test groups: out-of-bounds and misaligned device
+# accesses that a parity test can pass through. Its output goes to ctest.log (the device tool
 # brings back eight files).
 cuda_tests_bin=$build_dir/bin/distill_cuda_tests
 sanitizer_bin=$(command -v compute-sanitizer || true)
@@ -682,7 +682,7 @@ sanitize_groups() {  # sanitize_groups SANITIZER PROGRAM
   local rc=0 group
   for group in '[backend]' '[losses]'; do
     echo "== compute-sanitizer --tool memcheck $2 $group"
-    "$1" --tool memcheck --leak-check full --error-exitcode 1 "$2" "$group" || rc=1
+    "$1" --tool memcheck --error-exitcode 1 "$2" "$group" || rc=1
   done
   return $rc
 }
