@@ -22,6 +22,13 @@ struct Affine {
 };
 }  // namespace
 
+TEST_CASE("A failed CUDA call is reported once: the runtime's last error is cleared", "[cuda][backend]") {
+  REQUIRE(cudaGetLastError() == cudaSuccess);
+  CHECK_THROWS_WITH(DISTILL_CUDA_CHECK(cudaSetDevice(-1)), Catch::Contains("cudaSetDevice(-1) failed: "));
+  // Otherwise the next launch check would report this failure again, as its own.
+  CHECK(cudaGetLastError() == cudaSuccess);
+}
+
 TEST_CASE("cuda backends satisfy the backend contract", "[cuda][backend]") {
   STATIC_REQUIRE(BackendChecks<cuda::Backend>::check());
   STATIC_REQUIRE(BackendChecks<cuda::BasicBackend<cuda::conv::Im2colGemm>>::check());

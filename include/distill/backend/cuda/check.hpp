@@ -22,7 +22,13 @@ namespace distill::detail {
 }
 
 inline void cuda_check(cudaError_t e, const char* call, const char* file, int line) {
-  if (e != cudaSuccess) cuda_fail(call, cudaGetErrorString(e), file, line);
+  if (e != cudaSuccess) {
+    // The runtime also records the error as the thread's last error; clear it, so that the
+    // next DISTILL_CUDA_CHECK_LAUNCH does not report this failure again as its own. (A sticky
+    // error, a corrupted context, stays: every later call returns it anyway.)
+    cudaGetLastError();
+    cuda_fail(call, cudaGetErrorString(e), file, line);
+  }
 }
 inline void cuda_check(cublasStatus_t s, const char* call, const char* file, int line) {
   if (s != CUBLAS_STATUS_SUCCESS) cuda_fail(call, cublasGetStatusString(s), file, line);
