@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <string>
 
+#include "distill/backend/cuda/check.hpp"
 #include "distill/backend/cuda/context.hpp"
 #include "distill/backend/cuda/pool.hpp"
 
@@ -24,6 +26,15 @@ TEST_CASE("cuda checks turn failures into distill::error naming the call, the er
   // A real call: the macro reports the expression as written.
   CHECK_THROWS_WITH(DISTILL_CUDA_CHECK(cudaSetDevice(-1)), Catch::Contains("cudaSetDevice(-1) failed: ") &&
                                                                 Catch::Contains("host_test.cpp:"));
+}
+
+TEST_CASE("Counts narrowed to the int of cuBLAS and cuDNN are checked", "[cuda-host]") {
+  CHECK(detail::checked_int(0, "n") == 0);
+  CHECK(detail::checked_int(INT_MAX, "n") == INT_MAX);
+  CHECK(detail::checked_int(-5, "stride") == -5);
+  CHECK_THROWS_WITH(detail::checked_int(static_cast<long long>(INT_MAX) + 1, "gemm m"),
+                    Catch::Contains("gemm m = 2147483648 does not fit the int"));
+  CHECK_THROWS_AS(detail::checked_int(static_cast<long long>(INT_MIN) - 1, "n"), distill::error);
 }
 
 TEST_CASE("cuda::device_count never throws, and a context needs a device", "[cuda-host]") {

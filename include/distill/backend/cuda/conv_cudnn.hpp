@@ -1,12 +1,12 @@
 #ifndef DISTILL_BACKEND_CUDA_CONV_CUDNN_HPP
 #define DISTILL_BACKEND_CUDA_CONV_CUDNN_HPP
 
+#include <cudnn.h>
+
 #include <algorithm>
 #include <memory>
 #include <type_traits>
 #include <vector>
-
-#include <cudnn.h>
 
 #include "distill/backend/conv_kernels.hpp"
 #include "distill/backend/cuda/context.hpp"
@@ -34,34 +34,39 @@ class CudnnConvolution {
   void forward(const ConvProblem& p, ConvSum<T> terms, const T* bias, T* y) {
     Plan& plan = plan_for(p);
     const Context& c = Context::current();
-    const bool written = accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
-      DISTILL_CUDA_CHECK(cudnnConvolutionForward(c.cudnn(), alpha, plan.x, t.a, plan.w, t.b, plan.conv, plan.fwd,
-                                                 workspace_.data(), plan.workspace, beta, plan.y, y));
-    });
+    const bool written =
+        accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
+          DISTILL_CUDA_CHECK(cudnnConvolutionForward(c.cudnn(), alpha, plan.x, t.a, plan.w, t.b,
+                                                     plan.conv, plan.fwd, workspace_.data(),
+                                                     plan.workspace, beta, plan.y, y));
+        });
     const Index size = p.batch * p.out_channels * p.g.patches();
     if (!written) launch_for_each(size, detail::FillValue<T>{T(0), y});
-    if (bias) launch_for_each(size, detail::AddPlaneBias<T>{p.g.patches(), p.out_channels, bias, y});
+    if (bias)
+      launch_for_each(size, detail::AddPlaneBias<T>{p.g.patches(), p.out_channels, bias, y});
   }
 
   void backward_data(const ConvProblem& p, ConvSum<T> terms, T* gx) {
     Plan& plan = plan_for(p);
     const Context& c = Context::current();
-    const bool written = accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
-      DISTILL_CUDA_CHECK(cudnnConvolutionBackwardData(c.cudnn(), alpha, plan.w, t.b, plan.y, t.a, plan.conv,
-                                                      plan.bwd_data, workspace_.data(), plan.workspace, beta, plan.x,
-                                                      gx));
-    });
+    const bool written =
+        accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
+          DISTILL_CUDA_CHECK(cudnnConvolutionBackwardData(
+              c.cudnn(), alpha, plan.w, t.b, plan.y, t.a, plan.conv, plan.bwd_data,
+              workspace_.data(), plan.workspace, beta, plan.x, gx));
+        });
     if (!written) launch_for_each(p.batch * p.g.image_size(), detail::FillValue<T>{T(0), gx});
   }
 
   void backward_filter(const ConvProblem& p, ConvSum<T> terms, const T* bias_source, T* gw, T* gb) {
     Plan& plan = plan_for(p);
     const Context& c = Context::current();
-    const bool written = accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
-      DISTILL_CUDA_CHECK(cudnnConvolutionBackwardFilter(c.cudnn(), alpha, plan.x, t.a, plan.y, t.b, plan.conv,
-                                                        plan.bwd_filter, workspace_.data(), plan.workspace, beta,
-                                                        plan.w, gw));
-    });
+    const bool written =
+        accumulate_terms(terms, [&](const ConvTerm<T>& t, const T* alpha, const T* beta) {
+          DISTILL_CUDA_CHECK(cudnnConvolutionBackwardFilter(
+              c.cudnn(), alpha, plan.x, t.a, plan.y, t.b, plan.conv, plan.bwd_filter,
+              workspace_.data(), plan.workspace, beta, plan.w, gw));
+        });
     if (!written) launch_for_each(p.weight_size(), detail::FillValue<T>{T(0), gw});
     if (!gb) return;
     if (bias_source)
@@ -124,7 +129,9 @@ class CudnnConvolution {
     return written;
   }
 
-  static cudnnDataType_t data_type() { return std::is_same<T, float>::value ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE; }
+  static cudnnDataType_t data_type() {
+    return std::is_same<T, float>::value ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+  }
 
   // The first deterministic, successful candidate whose workspace fits (heuristics come best
   // first).
@@ -134,12 +141,14 @@ class CudnnConvolution {
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
           perf[i].memory <= kMaxWorkspace)
         return perf[i];
-    ::distill::detail::cuda_fail(what, "no deterministic algorithm with a workspace under 256 MiB", __FILE__, __LINE__);
+    ::distill::detail::cuda_fail(what, "no deterministic algorithm with a workspace under 256 MiB",
+                                 __FILE__, __LINE__);
   }
 
   Plan& plan_for(const ConvProblem& p) {
     const Context& c = Context::current();
-    const Key key{p.batch, p.g.channels, p.g.height, p.g.width, p.g.kernel, p.g.padding, p.out_channels, c.tf32()};
+    const Key key{p.batch,    p.g.channels, p.g.height,     p.g.width,
+                  p.g.kernel, p.g.padding,  p.out_channels, c.tf32()};
     for (auto& plan : plans_)
       if (plan->key == key) return *plan;
     auto plan = std::make_unique<Plan>();
@@ -149,28 +158,36 @@ class CudnnConvolution {
     DISTILL_CUDA_CHECK(cudnnCreateTensorDescriptor(&plan->y));
     DISTILL_CUDA_CHECK(cudnnCreateFilterDescriptor(&plan->w));
     DISTILL_CUDA_CHECK(cudnnCreateConvolutionDescriptor(&plan->conv));
-    DISTILL_CUDA_CHECK(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NCHW, dt, int(p.batch), int(p.g.channels),
-                                                  int(p.g.height), int(p.g.width)));
-    DISTILL_CUDA_CHECK(cudnnSetTensor4dDescriptor(plan->y, CUDNN_TENSOR_NCHW, dt, int(p.batch), int(p.out_channels),
-                                                  int(p.g.out_height()), int(p.g.out_width())));
-    DISTILL_CUDA_CHECK(cudnnSetFilter4dDescriptor(plan->w, dt, CUDNN_TENSOR_NCHW, int(p.out_channels),
-                                                  int(p.g.channels), int(p.g.kernel), int(p.g.kernel)));
-    DISTILL_CUDA_CHECK(cudnnSetConvolution2dDescriptor(plan->conv, int(p.g.padding), int(p.g.padding), 1, 1, 1, 1,
+    DISTILL_CUDA_CHECK(cudnnSetTensor4dDescriptor(
+        plan->x, CUDNN_TENSOR_NCHW, dt, DISTILL_CUDA_INT(p.batch), DISTILL_CUDA_INT(p.g.channels),
+        DISTILL_CUDA_INT(p.g.height), DISTILL_CUDA_INT(p.g.width)));
+    DISTILL_CUDA_CHECK(cudnnSetTensor4dDescriptor(
+        plan->y, CUDNN_TENSOR_NCHW, dt, DISTILL_CUDA_INT(p.batch), DISTILL_CUDA_INT(p.out_channels),
+        DISTILL_CUDA_INT(p.g.out_height()), DISTILL_CUDA_INT(p.g.out_width())));
+    DISTILL_CUDA_CHECK(
+        cudnnSetFilter4dDescriptor(plan->w, dt, CUDNN_TENSOR_NCHW, DISTILL_CUDA_INT(p.out_channels),
+                                   DISTILL_CUDA_INT(p.g.channels), DISTILL_CUDA_INT(p.g.kernel),
+                                   DISTILL_CUDA_INT(p.g.kernel)));
+    DISTILL_CUDA_CHECK(cudnnSetConvolution2dDescriptor(plan->conv, DISTILL_CUDA_INT(p.g.padding),
+                                                       DISTILL_CUDA_INT(p.g.padding), 1, 1, 1, 1,
                                                        CUDNN_CROSS_CORRELATION, dt));
     DISTILL_CUDA_CHECK(cudnnSetConvolutionMathType(plan->conv, c.cudnn_math()));
 
     int n = 0;
     cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    DISTILL_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(c.cudnn(), plan->x, plan->w, plan->conv, plan->y,
-                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fwd));
+    DISTILL_CUDA_CHECK(
+        cudnnGetConvolutionForwardAlgorithm_v7(c.cudnn(), plan->x, plan->w, plan->conv, plan->y,
+                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fwd));
     const auto f = pick(fwd, n, "cudnnGetConvolutionForwardAlgorithm_v7");
     cudnnConvolutionBwdDataAlgoPerf_t bd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    DISTILL_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(c.cudnn(), plan->w, plan->y, plan->conv, plan->x,
-                                                                   CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, bd));
+    DISTILL_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+        c.cudnn(), plan->w, plan->y, plan->conv, plan->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
+        bd));
     const auto d = pick(bd, n, "cudnnGetConvolutionBackwardDataAlgorithm_v7");
     cudnnConvolutionBwdFilterAlgoPerf_t bf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    DISTILL_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(c.cudnn(), plan->x, plan->y, plan->conv, plan->w,
-                                                                     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, bf));
+    DISTILL_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+        c.cudnn(), plan->x, plan->y, plan->conv, plan->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+        &n, bf));
     const auto w = pick(bf, n, "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
     plan->fwd = f.algo;
     plan->bwd_data = d.algo;
