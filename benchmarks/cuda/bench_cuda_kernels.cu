@@ -27,9 +27,25 @@ std::vector<float> random_floats(Index n, std::uint64_t seed, float scale = 1.0f
   for (auto& x : v) x = scale * float(rng.normal());
   return v;
 }
-cuda::DeviceArray<float> upload(const std::vector<float>& h) {
-  cuda::DeviceArray<float> d(h.size());
-  cuda::Backend::copy_from_host(Index(h.size()), h.data(), d.data());
+/// Benchmark inputs made on the device: splitmix64 of (seed, i) as a uniform value of variance
+/// scale². The distribution does not change the timings, and no host draw or copy of hundreds
+/// of megabytes delays the GPU check's benchmark phase.
+struct UniformFill {
+  float* out;
+  std::uint64_t seed;
+  float scale;
+  DISTILL_HOST_DEVICE void operator()(Index i) const {
+    std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + std::uint64_t(i) + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const float u = float(z >> 40) * (1.0f / 16777216.0f);  // [0, 1)
+    out[i] = scale * 1.7320508f * (2.0f * u - 1.0f);
+  }
+};
+cuda::DeviceArray<float> device_random(Index n, std::uint64_t seed, float scale = 1.0f) {
+  cuda::DeviceArray<float> d{std::size_t(n)};
+  cuda::Backend::for_each(n, UniformFill{d.data(), seed, scale});
   return d;
 }
 
@@ -56,7 +72,7 @@ void bm_sgemm(benchmark::State& state) {
   const bool tf32 = state.range(0) != 0;
   cuda::Tf32Scope scope(tf32);
   const Index n = 4096;
-  auto a = upload(random_floats(n * n, 1)), b = upload(random_floats(n * n, 2));
+  auto a = device_random(n * n, 1), b = device_random(n * n, 2);
   cuda::DeviceArray<float> c{std::size_t(n * n)};
   run(state, 2.0 * n * n * n, 0, 0, [&] {
     cuda::Backend::gemm(Op::N, Op::N, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
@@ -78,8 +94,8 @@ void bm_conv(benchmark::State& state, Primitive prim, Layer layer) {
   cuda::Tf32Scope scope(tf32);
   const ConvProblem p{{layer.in, layer.size, layer.size, 3, 1}, batch, layer.out};
   const Index in = batch * p.g.image_size(), out = batch * layer.out * p.g.patches();
-  auto x = upload(random_floats(in, 3)), gy = upload(random_floats(out, 4));
-  auto w = upload(random_floats(p.weight_size(), 5, 0.05f)), b = upload(random_floats(layer.out, 6));
+  auto x = device_random(in, 3), gy = device_random(out, 4);
+  auto w = device_random(p.weight_size(), 5, 0.05f), b = device_random(layer.out, 6);
   cuda::DeviceArray<float> y{std::size_t(out)}, gx{std::size_t(in)}, gw{std::size_t(p.weight_size() + layer.out)};
   typename Policy::template Convolution<float> conv;
   const double flops = 2.0 * double(batch) * double(p.g.patches()) * double(p.g.taps()) * double(layer.out);
@@ -108,9 +124,9 @@ void bm_norm(benchmark::State& state, NormPass pass) {
   const Index batch = state.range(0);
   const Shape in(batch, 128, 32, 32);
   InstanceNorm<float, Backend> norm(128);
-  auto x = upload(random_floats(in.size(), 11)), xd = upload(random_floats(in.size(), 12));
-  auto gy = upload(random_floats(in.size(), 13)), gyd = upload(random_floats(in.size(), 14));
-  auto w = upload(random_floats(256, 15)), wd = upload(random_floats(256, 16));
+  auto x = device_random(in.size(), 11), xd = device_random(in.size(), 12);
+  auto gy = device_random(in.size(), 13), gyd = device_random(in.size(), 14);
+  auto w = device_random(256, 15), wd = device_random(256, 16);
   cuda::DeviceArray<float> y{std::size_t(in.size())}, gw(256);
   const ConstView<float, cuda::DeviceSpace> xv(x.data(), in), xdv(xd.data(), in), gyv(gy.data(), in), gydv(gyd.data(), in);
   const MutableView<float, cuda::DeviceSpace> yv(y.data(), in);
