@@ -291,7 +291,12 @@ preflight() {
   nvcc_bin=$(command -v nvcc || true)
   [[ -n $nvcc_bin || ! -x /usr/local/cuda/bin/nvcc ]] || nvcc_bin=/usr/local/cuda/bin/nvcc
   if [[ -n $nvcc_bin ]]; then
-    cuda_root=$(cd "$(dirname "$nvcc_bin")/.." && pwd)
+    # nvcc on the PATH may be a wrapper script elsewhere (/usr/local/bin/nvcc exec'ing the
+    # toolkit's): the toolkit is where nvcc itself says it is (its TOP), as CMake finds it.
+    local top
+    top=$("$nvcc_bin" -dryrun -E -x cu /dev/null 2>&1 | sed -nE 's/^#\$ TOP=(.*)$/\1/p' | head -n 1)
+    [[ -n $top && -d $top ]] || top=$(dirname "$nvcc_bin")/..
+    cuda_root=$(cd "$top" && pwd -P)
     echo "$nvcc_bin (toolkit $cuda_root)"
     "$nvcc_bin" --version || problems+=("$nvcc_bin --version failed")
     local cublas=("$cuda_root"/lib64/libcublas.so*)
