@@ -1,6 +1,6 @@
 // One trajectory-matching iteration (N SGD steps of ConvNet-3 with DSA, then the exact reverse
-// sweep) at the IPC 1 and IPC 10 workloads of design §7: seconds per iteration, peak RSS and
-// the convolution GFLOP/s as a fraction of the same run's 1024³ GEMM rate.
+// sweep) at the IPC 1 and IPC 10 workloads of docs/design.md §7: seconds per iteration, peak RSS
+// and the convolution GFLOP/s as a fraction of the same run's 1024³ GEMM rate.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 

@@ -1,7 +1,8 @@
-// Quick start (design §6): distil CIFAR-10 into one image per class with DATM-CLR in about a
-// quarter of an hour on two CPU cores. It whitens the data (ZCA), trains a few short expert
-// trajectories, runs DATM-CLR, evaluates the set with the published protocol and writes the
-// images as a PNG grid, a summary and report.html for the experts and for the run. Every stage resumes: run it again after a stop.
+// Quick start (docs/design.md §6): distil CIFAR-10 into one image per class with DATM-CLR in about
+// a quarter of an hour on two CPU cores. It whitens the data (ZCA), trains a few short expert
+// trajectories, runs DATM-CLR, evaluates the set with the published protocol and writes the images
+// as a PNG grid, a summary and report.html for the experts and for the run. Every stage resumes:
+// run it again after a stop.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

@@ -1,4 +1,4 @@
-"""Reads a safetensors file with nothing but json and numpy, as design §5 promises users can.
+"""Reads a safetensors file with nothing but json and numpy, as docs/design.md §5 says users can.
 
 Usage: read_safetensors.py FILE OUT_JSON
 

@@ -182,15 +182,21 @@ TEST_CASE("ZcaWhitening: from_parameters reproduces a fitted transform", "[data]
   stored.apply(b.view());
   CHECK(a.vec() == b.vec());
 
-  // An empty inverse is recomputed from the transform.
-  const auto no_inverse = ZcaWhitening<double>::from_parameters(fitted.mean(), fitted.transform(),
-                                                                MatrixD(), fitted.eps());
+  // from_transform recomputes the inverse from the transform.
+  const auto no_inverse = ZcaWhitening<double>::from_transform(fitted.mean(), fitted.transform(),
+                                                               fitted.eps());
   CHECK(max_abs(no_inverse.inverse() - fitted.inverse()) < 1e-10 * max_abs(fitted.inverse()));
   no_inverse.invert(b.view());
   CHECK_THAT(relative_error(b, x), WithinAbs(0.0, 1e-12));
 
+  CHECK_THROWS_WITH(ZcaWhitening<double>::from_parameters(fitted.mean(), MatrixD::Identity(3, 3),
+                                                          MatrixD::Identity(3, 3), 0.1),
+                    Catch::Contains("transform is 3x3") && Catch::Contains("12 values"));
+  CHECK_THROWS_WITH(ZcaWhitening<double>::from_parameters(fitted.mean(), fitted.transform(),
+                                                          MatrixD(), 0.1),
+                    Catch::Contains("inverse is 0x0, expected 12x12"));
   CHECK_THROWS_WITH(
-      ZcaWhitening<double>::from_parameters(fitted.mean(), MatrixD::Identity(3, 3), MatrixD(), 0.1),
+      ZcaWhitening<double>::from_transform(fitted.mean(), MatrixD::Identity(3, 3), 0.1),
       Catch::Contains("transform is 3x3") && Catch::Contains("12 values"));
 }
 

@@ -7,7 +7,7 @@
 
 #include "distill/methods/registry.hpp"
 #include "data/temp_dir.hpp"
-#include "methods/registry_readme_example.hpp"
+#include "methods/registry_doc_example.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
@@ -119,7 +119,7 @@ TEST_CASE("Registry: a method a test registers runs end to end through the Disti
   CHECK(regular_file_exists(dir.file("synthetic.safetensors")));
 }
 
-TEST_CASE("Registry: the README's 'Adding a method' code is this test's toy method", "[methods][registry]") {
+TEST_CASE("Registry: the code of docs/methods.md is this test's toy method", "[methods][registry]") {
   auto read = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     REQUIRE(in.good());
@@ -127,13 +127,11 @@ TEST_CASE("Registry: the README's 'Adding a method' code is this test's toy meth
     ss << in.rdbuf();
     return ss.str();
   };
-  const std::string readme = read(DISTILL_TEST_SOURCE_DIR "/README.md");
-  const auto section = readme.find("\n## Adding a method\n");
-  REQUIRE(section != std::string::npos);
-  const auto start = readme.find("```cpp\n", section);
+  const std::string doc = read(DISTILL_TEST_SOURCE_DIR "/docs/methods.md");
+  const auto start = doc.find("```cpp\n");
   REQUIRE(start != std::string::npos);
-  const auto stop = readme.find("\n```\n", start);
+  const auto stop = doc.find("\n```\n", start);
   REQUIRE(stop != std::string::npos);
-  const std::string snippet = readme.substr(start + 7, stop + 1 - (start + 7));
-  CHECK(snippet == read(DISTILL_TEST_SOURCE_DIR "/tests/methods/registry_readme_example.hpp"));
+  const std::string snippet = doc.substr(start + 7, stop + 1 - (start + 7));
+  CHECK(snippet == read(DISTILL_TEST_SOURCE_DIR "/tests/methods/registry_doc_example.hpp"));
 }

@@ -33,7 +33,7 @@ struct ConvProblem {
 
 /// One bilinear term (a, b) of a convolution primitive; a term with a null side is absent.
 /// Convolution is bilinear in input and weight, so the tangent and R-op of every conv pass are
-/// sums of two such terms (design §2), which each primitive takes at once.
+/// sums of two such terms (docs/design.md §2), which each primitive takes at once.
 template <class T>
 struct ConvTerm {
   const T* a = nullptr;
@@ -78,7 +78,7 @@ void conv_backward(Engine& engine, const ConvProblem& p, ConvSum<T> filter_terms
   if (gx) engine.backward_data(p, data_terms, gx);
 }
 
-/// The contract of a backend (design §2, an execution space in the sense of Eigen's
+/// The contract of a backend (docs/design.md §2, an execution space in the sense of Eigen's
 /// TensorExecutor<Expr, Device> and Kokkos): a type B providing
 ///   using memory_space;                      // where its tensors live (HostSpace, ...)
 ///   static const char* name;

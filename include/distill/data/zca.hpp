@@ -37,9 +37,12 @@ class ZcaWhitening {
   explicit ZcaWhitening(ConstView<Scalar> images, double eps = 0.1) { fit(images, eps); }
 
   /// Rebuilds a transform from stored parameters (mean [D], transform and inverse D×D, in the
-  /// row convention y = (x − μ)·T). An empty (0×0) inverse is recomputed from the transform.
-  /// `eps` is kept as a record only; the matrices define the map.
+  /// row convention y = (x − μ)·T). `eps` is kept as a record only; the matrices define the map.
   static ZcaWhitening from_parameters(VectorS mean, Matrix transform, Matrix inverse, double eps);
+  /// The same without a stored inverse: T⁻¹ is computed from T (an LU decomposition in double).
+  /// Apart from from_parameters because the file readers, which every program includes, never
+  /// need it: code they reach is compiled in every translation unit.
+  static ZcaWhitening from_transform(VectorS mean, Matrix transform, double eps);
 
   /// Fits μ, T and T⁻¹ on `images` ([N, C, H, W], N ≥ 2), usually the whole training set.
   /// Σ is accumulated in double over chunks of samples, so the N×D set is never copied whole;
@@ -105,20 +108,27 @@ ZcaWhitening<Scalar> ZcaWhitening<Scalar>::from_parameters(VectorS mean, Matrix 
                 "ZcaWhitening::from_parameters: transform is "
                     << transform.rows() << "x" << transform.cols() << ", mean has " << d
                     << " values");
-  DISTILL_CHECK((inverse.rows() == d && inverse.cols() == d) || inverse.size() == 0,
+  DISTILL_CHECK(inverse.rows() == d && inverse.cols() == d,
                 "ZcaWhitening::from_parameters: inverse is "
-                    << inverse.rows() << "x" << inverse.cols() << ", expected " << d << "x" << d
-                    << " or empty");
-  if (inverse.size() == 0) {
-    const Eigen::PartialPivLU<Eigen::MatrixXd> lu(transform.template cast<double>());
-    inverse = lu.inverse().template cast<Scalar>();
-  }
+                    << inverse.rows() << "x" << inverse.cols() << ", expected " << d << "x" << d);
   ZcaWhitening z;
   z.mean_ = std::move(mean);
   z.transform_ = std::move(transform);
   z.inverse_ = std::move(inverse);
   z.eps_ = eps;
   return z;
+}
+
+template <class Scalar>
+ZcaWhitening<Scalar> ZcaWhitening<Scalar>::from_transform(VectorS mean, Matrix transform,
+                                                          double eps) {
+  DISTILL_CHECK(transform.rows() == transform.cols() && transform.rows() == mean.size(),
+                "ZcaWhitening::from_transform: transform is "
+                    << transform.rows() << "x" << transform.cols() << ", mean has " << mean.size()
+                    << " values");
+  const Eigen::PartialPivLU<Eigen::MatrixXd> lu(transform.template cast<double>());
+  Matrix inverse = lu.inverse().template cast<Scalar>();
+  return from_parameters(std::move(mean), std::move(transform), std::move(inverse), eps);
 }
 
 template <class Scalar>

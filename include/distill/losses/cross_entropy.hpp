@@ -13,7 +13,7 @@ namespace distill {
 
 /// Softmax cross-entropy averaged over the batch, ℓ = −(1/B)·Σ_b Σ_k p_bk·log s_bk with
 /// s = softmax(z), against hard labels (p one-hot) or soft labels given as logits u (p =
-/// softmax(u), learned in DATM). Four passes (design §2), with l̇s = ż − ⟨s, ż⟩:
+/// softmax(u), learned in DATM). Four passes (docs/design.md §2), with l̇s = ż − ⟨s, ż⟩:
 ///   backward          gz = (s − p)/B;   gu = −(1/B)·p ⊙ (log s − ⟨p, log s⟩)
 ///   tangent           ℓ̇ = ⟨gz, ż⟩ + ⟨gu, u̇⟩
 ///   backward_tangent  ṡ = s ⊙ l̇s, ṗ = p ⊙ (u̇ − ⟨p, u̇⟩); ġz = (ṡ − ṗ)/B;

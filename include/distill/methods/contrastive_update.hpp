@@ -24,7 +24,7 @@ struct NoOuterExtra {
   }
 };
 
-/// DATM-CLR's Contrastive Update (design §4): the outer objective gains
+/// DATM-CLR's Contrastive Update (docs/design.md §4): the outer objective gains
 /// λ·L_con(E), E the embeddings of two independent DSA views of every synthetic image under
 /// the target expert θ* (first order: no unroll). L_con is SupCon (positives: same class,
 /// including the other view) or NT-Xent (positives: the other view). The network runs in

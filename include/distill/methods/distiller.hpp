@@ -56,7 +56,7 @@ struct DistillResult {
   double seconds = 0;  ///< wall time of this invocation
 };
 
-/// The one driver of every method (design §4): owns the synthetic set (images, hard labels,
+/// The one driver of every method (docs/design.md §4): owns the synthetic set (images, hard labels,
 /// optional label logits, step size), its optimisers (SGD on images with lr_img and momentum
 /// 0.5, on the step size with lr_lr and momentum 0.5, on label logits with the label policy's
 /// lr and momentum), and the loop: iterations, the method's gradient, the updates, periodic

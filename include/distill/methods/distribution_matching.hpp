@@ -86,8 +86,8 @@ double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
   return loss;
 }
 
-/// Distribution matching (design §4): per class, the mean embedding of the synthetic images is
-/// matched to that of a real batch of the class under a frozen network drawn by the stage
+/// Distribution matching (docs/design.md §4): per class, the mean embedding of the synthetic images
+/// is matched to that of a real batch of the class under a frozen network drawn by the stage
 /// sampler, plus an optional constraint under a later network; Siamese DSA; only the images are
 /// learned (SGD momentum 0.5), with hard labels and a fixed evaluation step size.
 ///
@@ -283,7 +283,7 @@ class DistributionMatching {
   Formation formation_;
 };
 
-/// The published methods (design §4).
+/// The published methods (docs/design.md §4).
 using DM = DistributionMatching<RandomInit, NoConstraint>;
 using TGDD = DistributionMatching<TrajectoryStage, StageCrossEntropy>;
 /// … with IDC's multi-formation parameterisation (DANCE's and, per its paper, TGDD's setting).

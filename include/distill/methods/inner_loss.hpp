@@ -11,8 +11,8 @@
 namespace distill {
 
 /// The student's inner loss: cross-entropy on an augmented view of the minibatch, plus, for
-/// Contrastive Fusion (DATM-CLR, design §4), weight·L_con on the embeddings of two independent
-/// augmented views of it (the cross-entropy uses the first view).
+/// Contrastive Fusion (DATM-CLR, docs/design.md §4), weight·L_con on the embeddings of two
+/// independent augmented views of it (the cross-entropy uses the first view).
 struct InnerLoss {
   bool fusion = false;
   double fusion_weight = 0.1;

@@ -168,7 +168,7 @@ MethodRegistry<Rows...> make_registry(Rows... rows) {
   return MethodRegistry<Rows...>(std::move(rows)...);
 }
 
-/// The library's methods (design §4). Adding one is its header and a row here.
+/// The library's methods (docs/design.md §4). Adding one is its header and a row here.
 inline const auto& builtin_methods() {
   using F = MethodFamily;
   static const auto registry = make_registry(

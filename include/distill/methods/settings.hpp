@@ -45,7 +45,7 @@ struct DistillSettings {
   Index expansion_end_epoch = 0;      ///< … reaching max_start_epoch at this iteration; 0: off
   double threshold = 0;               ///< skip updates whose loss exceeds this; 0: never
 
-  // DATM-CLR (design §4).
+  // DATM-CLR (docs/design.md §4).
   bool fusion = false;   ///< Contrastive Fusion: CE + fusion_weight·L_con inside the unroll
   double fusion_weight = 0.1;
   bool update = false;   ///< Contrastive Update: L + update_weight·L_con under θ*
@@ -65,7 +65,7 @@ struct DistillSettings {
   std::string augment_mode = "S";  ///< S: one listed op per call; M: every listed op, in order
   bool clamp_pixels = false;  ///< after each iteration, clamp images to pixels in [0, 1] (TGDD; not with ZCA)
 
-  // Evaluation (protocol of design §5) and checkpoints.
+  // Evaluation (protocol of docs/design.md §5) and checkpoints.
   Index eval_every = 500;      ///< evaluate every this many iterations; 0: only at the end
   Index eval_runs = 1;         ///< networks per periodic evaluation
   Index final_eval_runs = 5;   ///< networks for the final evaluation

@@ -23,8 +23,8 @@
 
 namespace distill {
 
-/// The exact gradient through the unroll (design §3): the adjoint is propagated through every
-/// step with H·v.
+/// The exact gradient through the unroll (docs/design.md §3): the adjoint is propagated through
+/// every step with H·v.
 struct ExactUnroll {
   static constexpr UnrollGradient kMode = UnrollGradient::kExact;
 };
@@ -34,7 +34,7 @@ struct TeslaApprox {
 };
 
 /// Trajectory matching (MTT, Cazenavette et al., CVPR 2022) and its descendants as one class
-/// of policies (design §4). Every iteration draws an expert m and a start epoch s from the
+/// of policies (docs/design.md §4). Every iteration draws an expert m and a start epoch s from the
 /// window, unrolls syn_steps SGD steps of the student from θ_{m,s} on augmented minibatches
 /// of the synthetic set, and matches θ_{m,s+M} with the normalised parameter distance; the
 /// gradient reaches the images, the step size and (learned) label logits through the unroll.
@@ -215,7 +215,7 @@ class TrajectoryMatching {
   OuterExtra extra_;
 };
 
-/// The published methods (design §4).
+/// The published methods (docs/design.md §4).
 using MTT = TrajectoryMatching<FixedWindow, HardLabels, NoOuterExtra, ExactUnroll>;
 using TESLA = TrajectoryMatching<FixedWindow, HardLabels, NoOuterExtra, TeslaApprox>;
 using DATM = TrajectoryMatching<DifficultyAligned, LearnedSoftLabels, NoOuterExtra, ExactUnroll>;

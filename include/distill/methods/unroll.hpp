@@ -51,7 +51,7 @@ inline std::vector<UnrollStep> make_unroll_steps(Index n, Index steps, Index bat
 }
 
 
-/// How the reverse sweep treats the dependence of θ_k on earlier steps (design §3).
+/// How the reverse sweep treats the dependence of θ_k on earlier steps (docs/design.md §3).
 enum class UnrollGradient {
   kExact,  ///< the adjoint λ_k = λ_{k+1} − α·H_k·λ_{k+1} is propagated through every step
   kTesla   ///< TESLA: every step sees λ_N (no Hessian term); exact for N = 1 only
@@ -74,8 +74,8 @@ using ParamVectorIn = std::conditional_t<kHostAccessible<Space>, Vector<Scalar>,
 /// N SGD steps of a student from an expert checkpoint on augmented minibatches of a synthetic
 /// set, θ_{k+1} = θ_k − α·∇θℓ(θ_k; A_k(X[B_k]), Y[B_k]), the normalised distance
 /// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² to the expert target, and its exact gradient with respect to
-/// the images X, the soft-label logits U and the step size α by the reverse sweep of design §3:
-/// with λ_N = ∂L/∂θ_N and v = λ_{k+1}, one forward+tangent+reverse sweep of the network at θ_k
+/// the images X, the soft-label logits U and the step size α by the reverse sweep of docs/design.md
+/// §3: with λ_N = ∂L/∂θ_N and v = λ_{k+1}, one forward+tangent+reverse sweep of the network at θ_k
 /// gives g_k, H·v and the mixed products ∂/∂x⟨g_k, v⟩, ∂/∂u⟨g_k, v⟩, so
 ///   ∂L/∂α −= ⟨g_k, v⟩;  λ_k = v − α·H·v;  X̄[B_k] −= α·A_kᵀ ∂/∂x⟨g_k, v⟩;  Ū[B_k] −= α·∂/∂u⟨g_k, v⟩.
 /// Only θ_0 … θ_N are stored (N·P values); activations are recomputed per step, so memory does

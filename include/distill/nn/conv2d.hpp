@@ -10,8 +10,8 @@ namespace distill {
 /// k×k convolution, stride 1, zero padding, with bias (PyTorch's nn.Conv2d).
 ///
 /// Parameters are one slice of a flat vector: the weight [out, in, k, k] then the bias [out].
-/// Convolution is bilinear in input and weight, so each of the four passes (design §2) is one
-/// or two calls of the backend's three primitives, each over a sum of two terms (conv_backward
+/// Convolution is bilinear in input and weight, so each of the four passes (docs/design.md §2) is
+/// one or two calls of the backend's three primitives, each over a sum of two terms (conv_backward
 /// makes the backward passes' two calls one sweep where the backend can):
 ///   forward           y  = conv(x, W) + b
 ///   tangent           ẏ  = conv(x, Ẇ) + conv(ẋ, W) + ḃ

@@ -64,7 +64,7 @@ struct ConvNetConfig {
 /// `classifier.bias`), so trajectories exchange with PyTorch code unchanged.
 ///
 /// The object owns the per-call cache (activations and their tangents) and all workspaces; the
-/// parameters are passed in. Passes, each for the whole network (design §2):
+/// parameters are passed in. Passes, each for the whole network (docs/design.md §2):
 ///   forward           θ, x → logits, embedding
 ///   tangent           θ̇, ẋ → logits tangent, embedding tangent        (after forward)
 ///   backward          g_logits, g_embedding → gθ, gx                  (after forward)

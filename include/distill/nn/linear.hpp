@@ -34,7 +34,7 @@ struct SumRows {
 
 /// Fully connected layer y = x·Wᵀ + b (PyTorch nn.Linear). Input [N, F, ...] is read as N rows
 /// of F = C·H·W features; output is [N, out, 1, 1]. Parameters: W [out, in] then b [out].
-/// Bilinear in (x, W), so (design §2): ẏ = ẋWᵀ + xẆᵀ + ḃ; gx = gy·W, gW = gyᵀ·x, gb = Σ gy;
+/// Bilinear in (x, W), so (docs/design.md §2): ẏ = ẋWᵀ + xẆᵀ + ḃ; gx = gy·W, gW = gyᵀ·x, gb = Σ gy;
 /// ġx = ġy·W + gy·Ẇ, ġW = ġyᵀ·x + gyᵀ·ẋ, ġb = Σ ġy.
 template <class Scalar, class Backend = cpu::Backend>
 class Linear {

@@ -10,7 +10,8 @@
 namespace distill {
 
 /// Per-channel affine normalisation, y = γ·(x − μ)/σ + β with σ = √(var + ε), statistics over
-/// each group. The four passes follow design §2 (m = elements per group, means over a group):
+/// each group. The four passes follow docs/design.md §2 (m = elements per group, means over a
+/// group):
 ///   tangent           σ̇ = mean(x̂·ẋ);  x̂̇ = (ẋ − mean ẋ − x̂·σ̇)/σ;  ẏ = γ̇x̂ + γx̂̇ + β̇
 ///   backward          gγ = Σ gy·x̂;  gβ = Σ gy;  a = γ·gy;  gx = (a − mean a − x̂·mean(a·x̂))/σ
 ///   backward_tangent  ȧ = γ̇·gy + γ·ġy;  ġγ = Σ(ġy·x̂ + gy·x̂̇);  ġβ = Σ ġy;

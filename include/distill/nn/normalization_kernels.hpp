@@ -223,7 +223,7 @@ struct NormBackward {
   }
 };
 
-/// R-op of group g (design §2): ȧ = γ̇·gy + γ·ġy; ġγ = Σ(ġy·x̂ + gy·x̂̇); ġβ = Σ ġy;
+/// R-op of group g (docs/design.md §2): ȧ = γ̇·gy + γ·ġy; ġγ = Σ(ġy·x̂ + gy·x̂̇); ġβ = Σ ġy;
 /// ġx = (ȧ − mean ȧ − x̂̇·mean(a·x̂) − x̂·mean(ȧ·x̂ + a·x̂̇))/σ − gx·σ̇/σ. Null x_dot, w_dot,
 /// gy_dot are zero; a null gx_dot skips the input part.
 template <class T>
