@@ -710,14 +710,17 @@ fi
 bench_cli() {  # bench_cli PROGRAM
   local cli=$1 rc=0 line
   "$cli" bench train --device cuda || rc=1
-  # device classes ipc syn_steps batch_syn
+  "$cli" bench train --device cuda --tf32 || rc=1
+  # device classes ipc syn_steps batch_syn [--tf32]
   while read -r line; do
     set -- $line
-    echo "== distill bench tm --device $1 --classes $2 --ipc $3 --syn-steps $4 --batch-syn $5 --iterations 1"
-    "$cli" bench tm --device "$1" --classes "$2" --ipc "$3" --syn-steps "$4" --batch-syn "$5" --iterations 1 || rc=1
+    echo "== distill bench tm --device $1 --classes $2 --ipc $3 --syn-steps $4 --batch-syn $5 --iterations 1 ${6:-}"
+    "$cli" bench tm --device "$1" --classes "$2" --ipc "$3" --syn-steps "$4" --batch-syn "$5" --iterations 1 ${6:-} \
+      || rc=1
   done <<'LIST'
 cuda 10 1 80 10
 cuda 10 10 80 100
+cuda 10 10 80 100 --tf32
 cuda 10 50 80 500
 cuda 100 10 20 1000
 cuda 100 50 80 500

@@ -33,7 +33,7 @@ void print_time_line(double seconds, const DeviceMemoryMiB* device) {
     std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
 }
 
-void bench_train(Index batch, Index images, const std::string& device) {
+void bench_train(Index batch, Index images, const std::string& device, bool tf32) {
   DISTILL_CHECK(images >= batch, "--images (" << images << ") must be at least --batch (" << batch << ")");
   const Index steps = images / batch;
   TrainFigures f;
@@ -42,14 +42,17 @@ void bench_train(Index batch, Index images, const std::string& device) {
   } else {
     f = train_figures<cpu::Backend>(batch, steps);
   }
-  std::printf("network=ConvNet-3 width=128 params=%ld batch=%ld steps=%ld device=%s threads=%d loss=%.4f seconds=%.3f\n",
-              long(f.params), long(batch), long(steps), f.device.c_str(), max_threads(), f.loss, f.seconds * double(steps));
+  std::printf("network=ConvNet-3 width=128 params=%ld batch=%ld steps=%ld device=%s math=%s threads=%d loss=%.4f "
+              "seconds=%.3f\n",
+              long(f.params), long(batch), long(steps), f.device.c_str(), math_name(tf32), max_threads(), f.loss,
+              f.seconds * double(steps));
   std::printf("images_per_second=%.1f\n", double(batch) / f.seconds);
 }
 
 /// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
 /// of ConvNet-3 with DSA, on generated images and random expert parameters.
-void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iterations, const std::string& device) {
+void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iterations, const std::string& device,
+              bool tf32) {
   TmFigures f;
   if (device == "cuda") {
     f = tm_figures_cuda(ipc, classes, steps, batch_syn, iterations);
@@ -62,15 +65,15 @@ void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iter
   }
   const Index n = f.images;
   std::printf("network=ConvNet-3 width=128 classes=%ld images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld "
-              "device=%s threads=%d loss=%.5f grad_lr=%.4g\n",
+              "device=%s math=%s threads=%d loss=%.5f grad_lr=%.4g\n",
               long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), f.device.c_str(),
-              max_threads(), f.loss, f.grad_lr);
+              math_name(tf32), max_threads(), f.loss, f.grad_lr);
   print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
 }
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
 /// its CIFAR-10 preset, every class) on generated data and a generated expert.
-void bench_dm(const std::string& method, Index ipc, Index iterations, const std::string& device) {
+void bench_dm(const std::string& method, Index ipc, Index iterations, const std::string& device, bool tf32) {
   const DistillSettings s = preset_settings(method, "cifar10-ipc" + std::to_string(ipc));
   DmFigures f;
   if (device == "cuda") {
@@ -83,9 +86,9 @@ void bench_dm(const std::string& method, Index ipc, Index iterations, const std:
     });
   }
   std::printf("method=%s network=ConvNet-3 width=128 ipc=%ld batch_real=%ld steps_per_iteration=%ld "
-              "iterations=%ld device=%s threads=%d loss=%.5f\n",
+              "iterations=%ld device=%s math=%s threads=%d loss=%.5f\n",
               method.c_str(), long(ipc), long(s.batch_real), long(f.steps_per_iteration), long(iterations),
-              f.device.c_str(), max_threads(), f.loss);
+              f.device.c_str(), math_name(tf32), max_threads(), f.loss);
   print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
 }
 
@@ -97,6 +100,7 @@ void add_bench(CLI::App& app) {
   // The sub-subcommands share one set of values; only the one given runs.
   struct Args {
     std::string device = "cpu";
+    bool tf32 = false;
     Index batch = 256, images = 2560, tm_ipc = 1, tm_classes = 10, tm_steps = 50, tm_batch = 10, tm_iterations = 3,
           dm_ipc = 10, dm_iterations = 5;
     std::string dm_method = "dm";
@@ -139,18 +143,24 @@ void add_bench(CLI::App& app) {
   dm->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  for (CLI::App* sub : {train, tm, dm}) a->common.add(sub, false);
+  for (CLI::App* sub : {train, tm, dm}) {
+    add_tf32_flag(sub, a->tf32);
+    a->common.add(sub, false);
+  }
   train->callback([a] {
     a->common.apply();
-    bench_train(a->batch, a->images, a->device);
+    use_device(a->device, a->tf32);
+    bench_train(a->batch, a->images, a->device, a->tf32);
   });
   tm->callback([a] {
     a->common.apply();
-    bench_tm(a->tm_ipc, a->tm_classes, a->tm_steps, a->tm_batch, a->tm_iterations, a->device);
+    use_device(a->device, a->tf32);
+    bench_tm(a->tm_ipc, a->tm_classes, a->tm_steps, a->tm_batch, a->tm_iterations, a->device, a->tf32);
   });
   dm->callback([a] {
     a->common.apply();
-    bench_dm(a->dm_method, a->dm_ipc, a->dm_iterations, a->device);
+    use_device(a->device, a->tf32);
+    bench_dm(a->dm_method, a->dm_ipc, a->dm_iterations, a->device, a->tf32);
   });
 }
 

@@ -23,8 +23,9 @@ void add_run(CLI::App& app);
 void add_presets(CLI::App& app);
 void add_bench(CLI::App& app);
 
+/// The --dataset choices: the library's dataset formats.
 inline const std::vector<std::string>& dataset_kinds() {
-  static const std::vector<std::string> kinds = {"cifar10", "cifar100", "idx", "folder"};
+  static const std::vector<std::string> kinds = dataset_format_names();
   return kinds;
 }
 
@@ -116,11 +117,22 @@ inline Preprocessing<float> preprocess(DatasetSplits<float>& data, bool zca, con
 }
 
 /// --device cpu|cuda on a subcommand.
-inline void add_device_flag(CLI::App* cmd, std::string& device, const std::string& what) {
+inline void add_tf32_flag(CLI::App* cmd, bool& tf32) {
+  cmd->add_flag("--tf32", tf32,
+                "With --device cuda: TF32 tensor-core math in cuBLAS and cuDNN (inputs rounded to a 10-bit "
+                "mantissa, about 1e-3 relative, for speed); FP32 otherwise");
+}
+
+/// The math mode a run used, for the lines that report it.
+inline const char* math_name(bool tf32) { return tf32 ? "tf32" : "fp32"; }
+
+/// --device, and --tf32 for the GPU's math mode (use_device applies both).
+inline void add_device_flag(CLI::App* cmd, std::string& device, bool& tf32, const std::string& what) {
   cmd->add_option("--device", device, "cpu, or cuda: " + what + " on the GPU (when built with the CUDA backend); "
                                       "the files are the same either way, so work may continue on the other device")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
+  add_tf32_flag(cmd, tf32);
 }
 
 }  // namespace distill::cli

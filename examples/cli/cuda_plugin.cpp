@@ -21,6 +21,13 @@ std::string program_directory() {
   return exe.substr(0, exe.find_last_of('/'));
 }
 
+/// --tf32, handed to the plugin when it is loaded (use_device runs before any GPU work, and the
+/// GPU work of a command comes after its cheap checks of settings and data).
+bool& tf32_requested() {
+  static bool on = false;
+  return on;
+}
+
 void* cuda_plugin() {
   static void* handle = nullptr;
   if (handle) return handle;
@@ -30,6 +37,9 @@ void* cuda_plugin() {
                     << "; configure with -DDISTILL_ENABLE_CUDA=ON where nvcc and cuDNN are installed)");
   handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   DISTILL_CHECK(handle, "--device cuda: cannot load " << file << ": " << ::dlerror());
+  void* set_tf32 = ::dlsym(handle, "distill_cli_cuda_set_tf32");
+  DISTILL_CHECK(set_tf32, "--device cuda: the CUDA plugin has no distill_cli_cuda_set_tf32: " << ::dlerror());
+  reinterpret_cast<DistillCliCudaSetTf32>(set_tf32)(tf32_requested() ? 1 : 0);
   return handle;
 }
 
@@ -71,6 +81,11 @@ DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations
   const int rc = dm(method.c_str(), long(ipc), long(iterations), &out, error, sizeof error);
   DISTILL_CHECK(rc == 0, error);
   return {out.device, Index(out.steps_per_iteration), out.seconds, out.loss, memory_mib(out.memory)};
+}
+
+void use_device(const std::string& device, bool tf32) {
+  DISTILL_CHECK(!tf32 || device == "cuda", "--tf32: TF32 is a math mode of the GPU; give it with --device cuda");
+  tf32_requested() = tf32;
 }
 
 namespace {

@@ -19,9 +19,14 @@ namespace {
 
 using namespace distill;
 
-/// Fails with a clear message where there is no device, before any context is made.
+/// The math mode the command asked for (distill_cli_cuda_set_tf32), FP32 unless --tf32.
+bool g_tf32 = false;
+
+/// Fails with a clear message where there is no device, before any context is made; then sets
+/// the context's math mode, which every entry's work uses.
 const cudaDeviceProp& device_properties() {
   DISTILL_CHECK(cuda::device_count() > 0, "--device cuda: no CUDA device or driver on this machine");
+  cuda::Context::current().set_tf32(g_tf32);
   return cuda::Context::current().properties();
 }
 
@@ -46,6 +51,8 @@ int guarded(char* error, unsigned long error_size, F&& body) {
 }
 
 }  // namespace
+
+extern "C" void distill_cli_cuda_set_tf32(int on) { g_tf32 = on != 0; }
 
 extern "C" int distill_cli_cuda_train(long batch, long steps, DistillCliTrainFigures* out, char* error,
                                       unsigned long error_size) {

@@ -1,10 +1,15 @@
 #ifndef DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP
 #define DISTILL_EXAMPLES_CLI_CUDA_PLUGIN_HPP
 
-// The C interface between the `distill` command and its CUDA plugin (cuda_plugin.cu): plain
-// types only, errors as text, so no C++ exception or library type crosses the dlopen boundary.
+// The benchmark entries of the `distill` command's CUDA plugin (cuda_plugin.cu): plain structs
+// of figures, errors as text. The run, experts and evaluate requests (cuda_requests.hpp) pass
+// library types, which the plugin, built with the program, shares; in both, no C++ exception
+// crosses the dlopen boundary.
 
 extern "C" {
+
+/// TF32 (on != 0) or FP32 math for every later entry's cuBLAS and cuDNN calls.
+typedef void (*DistillCliCudaSetTf32)(int on);
 
 struct DistillCliTrainFigures {
   char device[128];

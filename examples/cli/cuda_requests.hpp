@@ -78,6 +78,10 @@ EvalResult evaluate_set_cuda(const EvalConfig& cfg, ConstView<float> images, con
                              std::string* device = nullptr);
 /// choose_preprocessing<cuda::Backend> applied to both splits.
 Preprocessing<float> preprocess_cuda(DatasetSplits<float>& data, bool zca, const std::string& dataset);
+
+/// Checks --device and --tf32 before any work (TF32 only with --device cuda: one line
+/// otherwise) and records the math mode, which the plugin's cuBLAS and cuDNN calls then use.
+void use_device(const std::string& device, bool tf32);
 /// prepare_run_data<cuda::Backend>.
 void prepare_run_data_cuda(DatasetSplits<float>& data, ExpertSet& experts, const DistillSettings& s,
                            const std::string& dataset);

@@ -16,6 +16,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string data, dataset = "cifar10", synthetic, arch = "ConvNet", device = "cpu";
+  bool tf32 = false;
   Index runs = 5, epochs = 1000, random_ipc = 0, image_size = 0;
   bool zca = false;
   double lr = 0.01;
@@ -59,6 +60,7 @@ void record_in_run(const EvaluateArgs& a, const std::vector<std::string>& archs,
 
 void run_evaluate(const EvaluateArgs& a) {
   a.common.apply();
+  use_device(a.device, a.tf32);
   DISTILL_CHECK(a.synthetic.empty() != (a.random_ipc == 0),
                 "evaluate: give exactly one of --synthetic FILE and --random-ipc K");
   const std::vector<std::string> archs = arch_list(a.arch);
@@ -134,7 +136,7 @@ void run_evaluate(const EvaluateArgs& a) {
                {"accuracies", acc}, {"mean", results.back().mean}, {"std", results.back().std}});
   }
   progress.finish();
-  if (a.device == "cuda") std::fprintf(stderr, "evaluated on %s\n", device_name.c_str());
+  if (a.device == "cuda") std::fprintf(stderr, "evaluated on %s (%s)\n", device_name.c_str(), math_name(a.tf32));
   record_in_run(a, archs, results, set ? set->info : std::map<std::string, std::string>{});
   if (archs.size() == 1) {
     for (std::size_t r = 0; r < results[0].accuracies.size(); ++r)
@@ -190,7 +192,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--image-size", a->image_size, "With --dataset folder: resize every image to N x N on load")
       ->check(at_least(1));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  add_device_flag(cmd, a->device, "the networks' training and testing (and a ZCA fit)");
+  add_device_flag(cmd, a->device, a->tf32, "the networks' training and testing (and a ZCA fit)");
   a->common.add(cmd);
   cmd->callback([a] { run_evaluate(*a); });
 }

@@ -12,6 +12,7 @@ namespace {
 
 struct ExpertsArgs {
   std::string data, dataset = "cifar10", out, device = "cpu";
+  bool tf32 = false;
   Index experts = 1, epochs = 50, limit = 0, width = 128, depth = 0, image_size = 0;
   bool zca = false;
   std::uint64_t seed = 0;
@@ -20,6 +21,7 @@ struct ExpertsArgs {
 
 void run_experts(const ExpertsArgs& a) {
   a.common.apply();
+  use_device(a.device, a.tf32);
   create_directories(a.out);
   const std::string kind = dataset_kind(a.dataset, a.image_size);
   auto data = load_data(kind, a.data);
@@ -50,7 +52,7 @@ void run_experts(const ExpertsArgs& a) {
   if (a.device == "cuda") {
     std::string device;
     train_experts_cuda(cfg, data, pre, a.out, dsa, on_epoch, &device);
-    std::fprintf(stderr, "trained on %s\n", device.c_str());
+    std::fprintf(stderr, "trained on %s (%s)\n", device.c_str(), math_name(a.tf32));
   } else {
     train_experts(cfg, data, pre, a.out, dsa, on_epoch);
   }
@@ -81,7 +83,7 @@ void add_experts(CLI::App& app) {
   cmd->add_option("--image-size", a->image_size, "With --dataset folder: resize every image to N x N on load")
       ->check(at_least(1));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  add_device_flag(cmd, a->device, "training (and the ZCA fit)");
+  add_device_flag(cmd, a->device, a->tf32, "training (and the ZCA fit)");
   a->common.add(cmd);
   cmd->callback([a] { run_experts(*a); });
 }

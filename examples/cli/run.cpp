@@ -23,6 +23,7 @@ struct FieldFlag {
 
 struct RunArgs {
   std::string method, experts, data, dataset = "cifar10", out, preset, config, device = "cpu";
+  bool tf32 = false;
   std::vector<std::string> set;
   Index ipc = 1, image_size = 0;
   bool resume = false, print_settings = false;
@@ -94,6 +95,7 @@ DistillerOptions progress_options(const RunArgs& a, Progress& progress) {
 
 void run_distill(const RunArgs& a) {
   a.common.apply();
+  use_device(a.device, a.tf32);
   const MethodInfo& info = builtin_methods().info(a.method);
   DISTILL_CHECK(!info.needs_experts || !a.experts.empty(), "run: --method " << a.method << " needs --experts DIR");
   // Before anything slow: a resume needs a run to continue.
@@ -132,7 +134,7 @@ void run_distill(const RunArgs& a) {
   if (a.device == "cuda") {
     std::string device;
     r = run_method_cuda(s, data, experts, options, &device);
-    std::fprintf(stderr, "distilled on %s\n", device.c_str());
+    std::fprintf(stderr, "distilled on %s (%s)\n", device.c_str(), math_name(a.tf32));
   } else {
     const Dsa<float> dsa(dsa_config(s));
     r = run_method(builtin_methods(), s, net, data, experts, dsa, options);
@@ -170,7 +172,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--set", a->set, "Override one setting, key=value (JSON value), e.g. --set syn_steps=20 "
                                    "--set contrast=ntxent; repeatable; a field the method does not read is an error");
   for (FieldFlag& f : a->flags) f.option = cmd->add_option(f.flag, f.value, f.help)->check(at_least(f.min));
-  add_device_flag(cmd, a->device, "the method's iterations, its evaluations and a ZCA fit");
+  add_device_flag(cmd, a->device, a->tf32, "the method's iterations, its evaluations and a ZCA fit");
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its checkpoint (an error when there is none)");
   cmd->add_flag("--print-settings", a->print_settings, "Print the resolved settings as JSON and exit");
   a->common.add(cmd, false);

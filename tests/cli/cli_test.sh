@@ -150,8 +150,13 @@ if "$distill" experts --data "$work/data" --image-size 16 --out "$work/x" 2> "$w
 grep -q "only folders of images are resized" "$work/err.txt"
 
 # Errors: one line, non-zero exit.
+# --tf32 is a GPU math mode: without --device cuda it is refused before any work.
+flag_error "--tf32: TF32 is a math mode of the GPU; give it with --device cuda" bench train --tf32 --batch 2 --images 2
+flag_error "--tf32: TF32 is a math mode of the GPU; give it with --device cuda" run "${run_args[@]}" --out "$work/tf32" \
+  --tf32
+test ! -e "$work/tf32"
 # --device cuda needs the CUDA plugin and a GPU; where either is missing it says which, in one line.
-if "$distill" bench train --device cuda --batch 2 --images 2 > /dev/null 2> "$work/err.txt"; then
+if "$distill" bench train --device cuda --tf32 --batch 2 --images 2 > /dev/null 2> "$work/err.txt"; then
   echo "cli: bench train --device cuda ran (a GPU is present)"
 else
   test "$(grep -c . "$work/err.txt")" -eq 1

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <vector>
 
 #include "distill/backend/cpu/backend.hpp"
@@ -14,6 +15,9 @@ struct Square {
   const T* x;
   DISTILL_HOST_DEVICE double operator()(Index i) const { return double(x[i]) * x[i]; }
 };
+struct Residue {
+  DISTILL_HOST_DEVICE double operator()(Index i) const { return double(i % 1000); }
+};
 template <class T>
 struct Affine {
   T a, b;
@@ -27,6 +31,20 @@ TEST_CASE("A failed CUDA call is reported once: the runtime's last error is clea
   CHECK_THROWS_WITH(DISTILL_CUDA_CHECK(cudaSetDevice(-1)), Catch::Contains("cudaSetDevice(-1) failed: "));
   // Otherwise the next launch check would report this failure again, as its own.
   CHECK(cudaGetLastError() == cudaSuccess);
+}
+
+TEST_CASE("cuda::Backend::sum: one block for small ranges, two passes for large ones, exact on integers",
+          "[cuda][backend]") {
+  CHECK(cuda::sum_blocks(1) == 1);
+  CHECK(cuda::sum_blocks(16384) == 1);
+  CHECK(cuda::sum_blocks(16385) == 2);
+  CHECK(cuda::sum_blocks(Index(1) << 40) == 1024);
+  // Integer values below 2^53 add exactly in any order: each size must give the closed form.
+  for (const Index n : {Index(1), Index(1023), Index(16384), Index(16385), Index(1000003), Index(40000000)}) {
+    std::int64_t want = 0;
+    for (Index i = 0; i < n; ++i) want += i % 1000;
+    CHECK(cuda::Backend::sum(n, Residue{}, 0.5) == double(want) + 0.5);
+  }
 }
 
 TEST_CASE("cuda backends satisfy the backend contract", "[cuda][backend]") {

@@ -20,7 +20,11 @@ TEST_CASE("load_dataset dispatches on the kind", "[data][load_dataset]") {
   CHECK(d.test.size() == 1);
   CHECK(d.train.labels[0] == 3);
   CHECK_THAT(d.train.images[0], Catch::Matchers::WithinAbs(7.0 / 255.0, 1e-7));
-  CHECK_THROWS_WITH(load_dataset<float>("svhn", dir.path()), Catch::Contains("unknown dataset 'svhn'"));
+  CHECK_THROWS_WITH(load_dataset<float>("svhn", dir.path()),
+                    Catch::Contains("unknown dataset 'svhn' (expected cifar10, cifar100, idx, folder, or folder:<size>)"));
+  // The list the CLI offers is the list load_dataset dispatches on.
+  CHECK(dataset_format_names() == std::vector<std::string>{"cifar10", "cifar100", "idx", "folder"});
+  CHECK(dataset_format_names<double>() == dataset_format_names<float>());
   CHECK_THROWS_WITH(load_dataset<float>("cifar100", dir.path()), Catch::Contains("train.bin"));
 }
 

@@ -85,6 +85,8 @@ void conv_backward(Engine& engine, const ConvProblem& p, ConvSum<T> filter_terms
 ///   static void for_each(Index n, F f);      // f(i) for i in [0, n): element-wise work
 ///   static void for_each(Index n, F f, Index cost);  // f(i) does `cost` operations: a plane
 ///   copy, fill, gather_samples, scatter_add_samples  // memory within the space
+///   copy_from_host, copy_to_host             // between host memory and the space
+///   sum(n, f, init)                          // init + Σ f(i), in a fixed order
 ///   dot, axpy, scal, squared_norm            // parameter vectors
 ///   gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 ///   template <class T> class Convolution;    // forward, backward_data, backward_filter
@@ -96,6 +98,9 @@ struct BackendChecks {
  private:
   struct Probe {
     DISTILL_HOST_DEVICE void operator()(Index) const {}
+  };
+  struct SumProbe {
+    DISTILL_HOST_DEVICE double operator()(Index) const { return 0; }
   };
   template <class T>
   static auto has_space(int) -> decltype(std::declval<typename T::memory_space>(), std::true_type{});
@@ -128,6 +133,20 @@ struct BackendChecks {
   template <class T>
   static std::false_type has_memory(...);
   template <class T>
+  static auto has_copy_from_host(int)
+      -> decltype(T::copy_from_host(Index{}, (const float*)nullptr, (float*)nullptr), std::true_type{});
+  template <class T>
+  static std::false_type has_copy_from_host(...);
+  template <class T>
+  static auto has_copy_to_host(int)
+      -> decltype(T::copy_to_host(Index{}, (const float*)nullptr, (float*)nullptr), std::true_type{});
+  template <class T>
+  static std::false_type has_copy_to_host(...);
+  template <class T>
+  static auto has_sum(int) -> decltype(double(T::sum(Index{}, SumProbe{}, 0.0)), std::true_type{});
+  template <class T>
+  static std::false_type has_sum(...);
+  template <class T>
   static auto has_convolution(int)
       -> decltype(std::declval<typename T::template Convolution<float>&>().forward(
                       std::declval<const ConvProblem&>(), std::declval<ConvSum<float>>(),
@@ -142,6 +161,22 @@ struct BackendChecks {
   static std::false_type has_convolution(...);
 
  public:
+  /// The first part of the contract that B lacks, or "" when it has all of them: "memory_space",
+  /// "for_each", "copy" (or fill and the sample moves), "copy_from_host", "copy_to_host", "sum",
+  /// "gemm" (or the vector operations) or "Convolution". Tests can check it where check() would
+  /// stop the compilation.
+  static constexpr const char* missing() {
+    if (!decltype(has_space<B>(0))::value) return "memory_space";
+    if (!decltype(has_loops<B>(0))::value) return "for_each";
+    if (!decltype(has_memory<B>(0))::value) return "copy";
+    if (!decltype(has_copy_from_host<B>(0))::value) return "copy_from_host";
+    if (!decltype(has_copy_to_host<B>(0))::value) return "copy_to_host";
+    if (!decltype(has_sum<B>(0))::value) return "sum";
+    if (!decltype(has_blas<B>(0))::value) return "gemm";
+    if (!decltype(has_convolution<B>(0))::value) return "Convolution";
+    return "";
+  }
+
   static constexpr bool check() {
     static_assert(decltype(has_space<B>(0))::value,
                   "backend: needs `using memory_space = ...` (HostSpace for host memory)");
@@ -150,6 +185,13 @@ struct BackendChecks {
     static_assert(decltype(has_memory<B>(0))::value,
                   "backend: needs static copy(n, src, dst), fill(n, value, dst), gather_samples(sample_size, "
                   "index, count, src, dst) and scatter_add_samples(sample_size, index, count, alpha, src, dst)");
+    static_assert(decltype(has_copy_from_host<B>(0))::value,
+                  "backend: needs `static void copy_from_host(Index n, const T* host_src, T* dst)`");
+    static_assert(decltype(has_copy_to_host<B>(0))::value,
+                  "backend: needs `static void copy_to_host(Index n, const T* src, T* host_dst)`");
+    static_assert(decltype(has_sum<B>(0))::value,
+                  "backend: needs `static double sum(Index n, const F& f, double init)`: init + Σ f(i), in a fixed "
+                  "order");
     static_assert(decltype(has_blas<B>(0))::value,
                   "backend: needs static gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), dot(n, x, y), "
                   "axpy(n, alpha, x, y), scal(n, alpha, x) and squared_norm(n, x)");

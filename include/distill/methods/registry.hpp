@@ -17,7 +17,8 @@
 
 namespace distill {
 
-/// What kind of method a row is: it decides which expert epochs a run loads (run_inputs.hpp).
+/// What kind of method a row is: it decides which expert epochs a run loads (load_experts_for,
+/// run.hpp).
 enum class MethodFamily { kTrajectoryMatching, kDistributionMatching, kOther };
 
 inline const char* to_string(MethodFamily f) {

@@ -120,8 +120,8 @@ class Unroll {
   /// Inner loss and its parameter gradient and, with a tangent v, H·v and the mixed products
   /// (hessian_vector_product), into hx_ and hu_.
   Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
-  /// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² and, with `grad`, ∂L/∂θ_N (Eigen's reductions on the host, as
-  /// before the backend seam; the backend's deterministic sums elsewhere).
+  /// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² and, with `grad`, ∂L/∂θ_N (normalized_param_distance: Eigen's
+  /// reductions for host vectors, the backend's deterministic sums for device ones).
   Scalar distance(ParamVector* grad) const;
   ParamVector make_vector() const;
   /// dst = src, reusing dst's storage (a device tensor's copy assignment would allocate).

@@ -79,7 +79,7 @@ struct ConvNetConfig {
 /// @tparam Width  channels of every conv layer, or Dynamic (ConvNetConfig::net_width)
 /// @tparam Norm   norm::Instance | norm::Batch | norm::None
 /// @tparam Pool   pool::Avg | pool::Max | pool::None
-/// @tparam Backend where the network computes (cpu::Backend; a CUDA backend later): every pass
+/// @tparam Backend where the network computes (cpu::Backend or cuda::Backend): every pass
 ///                 of every layer runs through it, and its memory space holds the activations.
 ///                 Code generic over a network reads it as Net::backend_type.
 template <class Scalar, int Depth = 3, int Width = 128, class Norm = norm::Instance,

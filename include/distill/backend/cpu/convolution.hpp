@@ -72,9 +72,9 @@ class Convolution {
 // Enough images per GEMM that its outer dimension reaches ~256 rows, in a multiple of two
 // chunks (balanced on 2, 4, … threads). The layout depends on the batch and the image size only,
 // never on the thread count: Eigen's GEMM rounds a row differently depending on where it falls in
-// the matrix, so a thread-dependent stacking would make results depend on the thread count. On
-// two threads this is the stacking the code had before the backend seam (a fixed minimum of 8
-// chunks instead split small batches of small images into GEMMs too short to run at speed).
+// the matrix, so a thread-dependent stacking would make results depend on the thread count. A
+// fixed number of chunks instead (say 8) would split small batches of small images into GEMMs
+// too short to run at speed.
 template <class T>
 Index Convolution<T>::chunk_count(Index n, Index patches) {
   constexpr Index kMultiple = 2;

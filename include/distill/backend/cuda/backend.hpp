@@ -54,13 +54,14 @@ struct BasicBackend {
       launch_for_each(n, f);
     }
   }
-  /// init + Σ f(i) for i in [0, n), in double, by a fixed tree (deterministic).
+  /// init + Σ f(i) for i in [0, n), in double, by a fixed tree whose shape depends on n alone
+  /// (deterministic; launch_sum: one block, or many and then one for large n).
   template <class F>
   static double sum(Index n, const F& f, double init = 0) {
     if (n <= 0) return init;
-    DeviceArray<double> out(1);
-    kernels::sum<<<1, 1024, 0, Context::current().stream()>>>(n, f, out.data());
-    DISTILL_CUDA_CHECK_LAUNCH("sum");
+    const unsigned blocks = sum_blocks(n);
+    DeviceArray<double> out(1 + (blocks > 1 ? blocks : 0));
+    launch_sum(n, f, out.data(), out.data() + 1);
     double s = 0;
     copy_to_host(1, out.data(), &s);
     return init + s;

@@ -14,13 +14,16 @@
 
 namespace distill::cuda {
 
+/// Threads per block of the element-wise and block-per-group kernels.
 inline constexpr int kBlock = 256;
+/// Threads per block of the sums.
+inline constexpr int kSumBlock = 1024;
 
 namespace kernels {
 
 /// f(i) for every i in [0, n), a grid-stride loop.
 template <class F>
-__global__ void for_each(Index n, F f) {
+__global__ void __launch_bounds__(kBlock) for_each(Index n, F f) {
   const Index stride = Index(blockDim.x) * gridDim.x;
   for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) f(i);
 }
@@ -67,16 +70,29 @@ struct BlockLanes {
 
 /// f.run(g, lanes) for every group g, a block per group (the tuned per-plane reduction).
 template <class F>
-__global__ void for_each_group(Index n, F f) {
+__global__ void __launch_bounds__(kBlock) for_each_group(Index n, F f) {
   for (Index g = blockIdx.x; g < n; g += gridDim.x) f.run(g, BlockLanes{Index(threadIdx.x), Index(blockDim.x)});
 }
 
-/// *out = Σ f(i) over [0, n) in double, in one block: thread t adds i = t, t + T, … and the
-/// block tree adds the threads. Deterministic (no atomics).
+/// partial[b] = Σ f(i) in double over the items of block b of the grid: thread t of block b
+/// adds i = b·T + t, then i + G·T, … (T threads, G blocks), and the block tree adds the threads.
+/// Deterministic (no atomics): the order depends on G, which sum_blocks takes from n alone.
 template <class F>
-__global__ void sum(Index n, F f, double* out) {
+__global__ void __launch_bounds__(kSumBlock) sum_partials(Index n, F f, double* partial) {
   double s = 0;
-  for (Index i = threadIdx.x; i < n; i += blockDim.x) s += double(f(i));
+  const Index stride = Index(gridDim.x) * kSumBlock;
+  for (Index i = Index(blockIdx.x) * kSumBlock + threadIdx.x; i < n; i += stride) s += double(f(i));
+  s = block_sum(s);
+  if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+/// *out = Σ x[i] over [0, n) in one block, in the order of sum_partials: the second pass. (A
+/// template, as every kernel in a header: a plain __global__ function would be defined again in
+/// every translation unit.)
+template <class T>
+__global__ void __launch_bounds__(kSumBlock) sum_values(Index n, const T* x, double* out) {
+  double s = 0;
+  for (Index i = threadIdx.x; i < n; i += kSumBlock) s += x[i];
   s = block_sum(s);
   if (threadIdx.x == 0) *out = s;
 }
@@ -84,7 +100,7 @@ __global__ void sum(Index n, F f, double* out) {
 /// out[o] = Σ_(n, q) x[(n·planes + o)·P + q]: a block per channel o, threads striding over the
 /// batch's planes, the block tree at the end (deterministic). The bias gradient of a conv.
 template <class T>
-__global__ void plane_sum(Index batch, Index planes, Index P, const T* x, T* out) {
+__global__ void __launch_bounds__(kBlock) plane_sum(Index batch, Index planes, Index P, const T* x, T* out) {
   const Index o = blockIdx.x;
   double s = 0;
   for (Index e = threadIdx.x; e < batch * P; e += blockDim.x) s += double(x[((e / P) * planes + o) * P + e % P]);
@@ -98,6 +114,29 @@ __global__ void plane_sum(Index batch, Index planes, Index P, const T* x, T* out
 inline unsigned grid_for(Index n) {
   const Index blocks = (n + kBlock - 1) / kBlock;
   return unsigned(std::max<Index>(1, std::min<Index>(blocks, Index(1) << 16)));
+}
+
+/// Blocks of the first pass of a sum over n items: one per 16 blocks' worth of items, at most
+/// 1,024. A function of n alone, so a sum adds its values in the same order on every GPU.
+inline unsigned sum_blocks(Index n) {
+  constexpr Index kItemsPerBlock = Index(16) * kSumBlock;
+  return unsigned(std::min<Index>(1024, std::max<Index>(1, (n + kItemsPerBlock - 1) / kItemsPerBlock)));
+}
+
+/// *out (device memory) = Σ f(i) for i in [0, n), in double: one block for up to 16,384 items,
+/// else a pass of sum_blocks(n) blocks and one block over their partial sums.
+template <class F>
+void launch_sum(Index n, const F& f, double* out, double* partials) {
+  const unsigned blocks = sum_blocks(n);
+  if (blocks == 1) {
+    kernels::sum_partials<<<1, kSumBlock, 0, Context::current().stream()>>>(n, f, out);
+    DISTILL_CUDA_CHECK_LAUNCH("sum");
+    return;
+  }
+  kernels::sum_partials<<<blocks, kSumBlock, 0, Context::current().stream()>>>(n, f, partials);
+  DISTILL_CUDA_CHECK_LAUNCH("sum (partials)");
+  kernels::sum_values<<<1, kSumBlock, 0, Context::current().stream()>>>(Index(blocks), partials, out);
+  DISTILL_CUDA_CHECK_LAUNCH("sum (total)");
 }
 
 /// Runs f(i) for i in [0, n) on the current context's stream.
