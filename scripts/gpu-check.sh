@@ -709,6 +709,7 @@ fi
 # memory. One failing run does not stop the rest.
 bench_cli() {  # bench_cli PROGRAM
   local cli=$1 rc=0 line
+  export DISTILL_LOG_CUDNN=1  # each convolution shape's chosen algorithms, once, on stderr
   "$cli" bench train --device cuda || rc=1
   "$cli" bench train --device cuda --tf32 || rc=1
   # device classes ipc syn_steps batch_syn [--tf32]
