@@ -712,15 +712,21 @@ bench_cli() {  # bench_cli PROGRAM
   export DISTILL_LOG_CUDNN=1  # each convolution shape's chosen algorithms, once, on stderr
   "$cli" bench train --device cuda || rc=1
   "$cli" bench train --device cuda --tf32 || rc=1
-  # device classes ipc syn_steps batch_syn [--tf32]
+  # device classes ipc syn_steps batch_syn [--tf32 | graphs]; `graphs` runs the iteration with
+  # the unroll's steps captured in CUDA graphs (DISTILL_CUDA_GRAPHS=1; the first step of each
+  # kind runs directly, the second is captured, the rest replay).
   while read -r line; do
     set -- $line
-    echo "== distill bench tm --device $1 --classes $2 --ipc $3 --syn-steps $4 --batch-syn $5 --iterations 1 ${6:-}"
-    "$cli" bench tm --device "$1" --classes "$2" --ipc "$3" --syn-steps "$4" --batch-syn "$5" --iterations 1 ${6:-} \
-      || rc=1
+    local flag=${6:-} graphs=0
+    if [ "$flag" = graphs ]; then flag="" graphs=1; fi
+    echo "== distill bench tm --device $1 --classes $2 --ipc $3 --syn-steps $4 --batch-syn $5 --iterations 1 $flag" \
+      "(DISTILL_CUDA_GRAPHS=$graphs)"
+    DISTILL_CUDA_GRAPHS=$graphs "$cli" bench tm --device "$1" --classes "$2" --ipc "$3" --syn-steps "$4" \
+      --batch-syn "$5" --iterations 1 $flag || rc=1
   done <<'LIST'
 cuda 10 1 80 10
 cuda 10 10 80 100
+cuda 10 10 80 100 graphs
 cuda 10 10 80 100 --tf32
 cuda 10 50 80 500
 cuda 100 10 20 1000

@@ -69,6 +69,24 @@ TEST_CASE("emulated device: every method's iteration equals the CPU's bit for bi
   }
 }
 
+TEST_CASE("emulated device: the unroll's graph path (fixed step buffers, steps through run_step) gives the CPU's bits",
+          "[backend][emulated]") {
+  struct GraphMode {
+    GraphMode() {
+      EmulatedDevice::graph_mode() = true;
+      EmulatedDevice::step_keys().clear();
+    }
+    ~GraphMode() { EmulatedDevice::graph_mode() = false; }
+  } on;
+  SECTION("MTT") { check_state<MTT>(small_settings("mtt")); }
+  SECTION("TESLA") { check_state<TESLA>(small_settings("tesla")); }
+  SECTION("DATM") { check_state<DATM>(small_settings("datm")); }
+  SECTION("DATM-CLR") { check_state<DATM_CLR>(small_settings("datm-clr")); }
+  // Every step went through run_step, under keys that name the sweep and the batch.
+  CHECK(!EmulatedDevice::step_keys().empty());
+  for (const std::string& key : EmulatedDevice::step_keys()) CHECK(key.find(" b 4 ") != std::string::npos);
+}
+
 TEST_CASE("emulated device: a Distiller run with its final evaluation equals the CPU's, also stopped and resumed",
           "[backend][emulated]") {
   for (const std::string method : {"datm-clr", "tgdd"}) {

@@ -44,11 +44,22 @@ TEST_CASE("emulated device: the backend checks which side every pointer is on", 
                     Catch::Contains("copy_to_host: the source is host memory"));
   CHECK_THROWS_WITH(EmulatedDevice::dot(4, h.data(), d.data()), Catch::Contains("dot: an argument is host memory"));
   const Index index[2] = {1, 0};
+  distill::detail::Buffer<Index, EmulatedDeviceSpace> device_index(2);
+  EmulatedDevice::copy_from_host(2, index, device_index.data());
   Tensor<float, EmulatedDeviceSpace> g(Shape(2, 1));
-  EmulatedDevice::gather_samples(1, index, 2, d.cview().data(), g.data());
-  CHECK_THROWS_WITH(EmulatedDevice::gather_samples(1, index, 2, h.data(), g.data()),
+  EmulatedDevice::gather_samples(1, device_index.data(), 2, d.cview().data(), g.data());
+  CHECK_THROWS_WITH(EmulatedDevice::gather_samples(1, device_index.data(), 2, h.data(), g.data()),
+                    Catch::Contains("gather_samples: an argument is host memory"));
+  CHECK_THROWS_WITH(EmulatedDevice::gather_samples(1, index, 2, d.cview().data(), g.data()),
                     Catch::Contains("gather_samples: an argument is host memory"));
   CHECK(EmulatedDevice::dot(4, d.data(), d.data()) == 4.f);
+  Tensor<float, EmulatedDeviceSpace> result(Shape(1, 1));
+  CHECK_THROWS_WITH(EmulatedDevice::dot_to(4, d.data(), d.data(), h.data()),
+                    Catch::Contains("dot_to: an argument is host memory"));
+  EmulatedDevice::dot_to(4, d.data(), d.data(), result.data());
+  float host_result = 0;
+  EmulatedDevice::copy_to_host(1, result.data(), &host_result);
+  CHECK(host_result == 4.f);
 }
 
 TEST_CASE("emulated device: train_network, test_accuracy and evaluate_set equal the CPU bit for bit",

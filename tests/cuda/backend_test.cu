@@ -69,6 +69,17 @@ TEMPLATE_TEST_CASE("cuda::Backend: loops, sums, BLAS-1 and sample moves agree wi
   const double s_gpu = B::sum(n, Square<T>{dy.data()}, 1.0), s_cpu = cpu::Backend::sum(n, Square<T>{y.data()}, 1.0);
   CHECK(std::abs(s_gpu - s_cpu) <= 1e-12 * s_cpu);
   CHECK(B::sum(n, Square<T>{dy.data()}, 1.0) == s_gpu);  // a fixed tree: the same bits again
+  // The _to forms leave their results on the device, with the bits of the host-returning forms.
+  cuda::DeviceArray<double> sum_out(1);
+  cuda::DeviceArray<T> dot_out(1);
+  B::sum_to(n, Square<T>{dy.data()}, sum_out.data());
+  B::dot_to(n, dx.data(), dy.data(), dot_out.data());
+  double sum_back = 0;
+  T dot_back = 0;
+  B::copy_to_host(1, sum_out.data(), &sum_back);
+  B::copy_to_host(1, dot_out.data(), &dot_back);
+  CHECK(1.0 + sum_back == s_gpu);
+  CHECK(dot_back == B::dot(n, dx.data(), dy.data()));
 
   CHECK(std::abs(double(B::dot(n, dx.data(), dy.data())) - double(cpu::Backend::dot(n, want.data(), y.data()))) <=
         kTol<T> * std::sqrt(double(cpu::Backend::squared_norm(n, want.data())) * double(cpu::Backend::squared_norm(n, y.data()))));
@@ -88,12 +99,14 @@ TEMPLATE_TEST_CASE("cuda::Backend: loops, sums, BLAS-1 and sample moves agree wi
   const Index s = 1000, count = 4;
   const Index index[] = {2, 7, 2, 0};
   DeviceTensor<T> g(Shape(count, s));
-  B::gather_samples(s, index, count, dy.data(), g.data());
+  cuda::DeviceArray<Index> device_index(count);
+  B::copy_from_host(count, index, device_index.data());
+  B::gather_samples(s, device_index.data(), count, dy.data(), g.data());
   std::vector<T> g_cpu(std::size_t(count * s));
   cpu::Backend::gather_samples(s, index, count, y.data(), g_cpu.data());
   CHECK(to_host(g) == g_cpu);
   std::vector<T> acc = y;
-  B::scatter_add_samples(s, index, count, T(-0.5), g.data(), dy.data());
+  B::scatter_add_samples(s, device_index.data(), count, T(-0.5), g.data(), dy.data());
   cpu::Backend::scatter_add_samples(s, index, count, T(-0.5), g_cpu.data(), acc.data());
   CHECK(rel_error(to_host(dy), acc) <= kTol<T>);
 }

@@ -111,3 +111,91 @@ TEMPLATE_TEST_CASE("cuda Unroll: L and the image, label and step-size gradients 
     check_unroll<T>(c, 10, 4, 10);
   }
 }
+
+namespace {
+
+/// Switches step graphs on for a scope.
+struct GraphScope {
+  GraphScope() { cuda::Context::current().set_graphs(true); }
+  ~GraphScope() { cuda::Context::current().set_graphs(false); }
+};
+
+template <class T>
+void check_graphs(const UnrollCase& c) {
+  using GpuNet = ConvNet<T, 3, 128, norm::Instance, pool::Avg, cuda::Backend>;
+  const ConvNetConfig cfg{3, 32, 32, 10};
+  GpuNet gpu_net(cfg);
+  const Index P = gpu_net.num_params(), n_images = 20;
+  const Vector<T> theta0 = gpu_net.init_params(1);
+  Vector<T> target = theta0;
+  const auto noise = random_values<T>(P, 2, 0.01);
+  for (Index i = 0; i < P; ++i) target[i] += noise[std::size_t(i)];
+  std::vector<int> labels(static_cast<std::size_t>(n_images));
+  for (Index i = 0; i < n_images; ++i) labels[std::size_t(i)] = int(i % 10);
+  InnerLoss inner;
+  inner.fusion = c.fusion;
+  inner.contrast = c.contrast;
+  inner.temperature = 0.5;
+  const BatchDsa<T, cuda::Backend> gpu_dsa;
+  Unroll<GpuNet, BatchDsa<T, cuda::Backend>> gpu(gpu_net, gpu_dsa, inner);
+  using DeviceVector = typename Unroll<GpuNet, BatchDsa<T, cuda::Backend>>::ParamVector;
+  DeviceVector d_theta0(Shape(P, 1)), d_target(Shape(P, 1));
+  cuda::Backend::copy_from_host(P, theta0.data(), d_theta0.data());
+  cuda::Backend::copy_from_host(P, target.data(), d_target.data());
+  const auto d_images = to_device(random_tensor<T>(Shape(n_images, 3, 32, 32), 3));
+  const auto d_logits = to_device(random_tensor<T>(Shape(n_images, 10), 4, 2.0));
+
+  struct Result {
+    T loss;
+    std::vector<T> steps, images, logits;
+    double lr;
+  };
+  // Iteration i: a plan of its own seed (new draws, so new graph keys at first), lr varying.
+  const auto run = [&](int i) {
+    const auto plan = make_unroll_steps(n_images, 5, 10, 7 + std::uint64_t(i % 2));
+    Result r;
+    r.loss = gpu.forward(d_theta0, d_target, d_images.cview(), labels,
+                         c.soft ? d_logits.cview() : ConstView<T, DeviceSpace>{}, T(0.01) * T(1 + i % 3), plan);
+    r.steps = gpu.step_losses();
+    SyntheticGradients<T, DeviceSpace> g;
+    gpu.backward(g, c.mode);
+    r.images = to_host(g.images);
+    if (c.soft) r.logits = to_host(g.label_logits);
+    r.lr = g.lr;
+    return r;
+  };
+  std::vector<Result> direct;
+  for (int i = 0; i < 4; ++i) direct.push_back(run(i));
+  GraphScope graphs;
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 4; ++i) {
+      INFO("round " << round << " iteration " << i);
+      const Result r = run(i);
+      CHECK(r.loss == direct[std::size_t(i)].loss);
+      CHECK(r.steps == direct[std::size_t(i)].steps);
+      CHECK(r.images == direct[std::size_t(i)].images);
+      CHECK(r.logits == direct[std::size_t(i)].logits);
+      CHECK(r.lr == direct[std::size_t(i)].lr);
+    }
+  CHECK(cuda::Context::current().graph_count() > 0);
+  CHECK(cuda::Context::current().refused_graph_count() == 0);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("cuda Unroll: steps captured in CUDA graphs give the uncaptured bits", "[cuda][unroll][graphs]",
+                   float, double) {
+  using T = TestType;
+  SECTION("MTT") { check_graphs<T>(UnrollCase{}); }
+  SECTION("TESLA") {
+    UnrollCase c;
+    c.mode = UnrollGradient::kTesla;
+    check_graphs<T>(c);
+  }
+  SECTION("DATM-CLR: soft labels and Contrastive Fusion") {
+    UnrollCase c;
+    c.soft = true;
+    c.fusion = true;
+    check_graphs<T>(c);
+  }
+}

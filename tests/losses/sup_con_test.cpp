@@ -63,6 +63,54 @@ TEST_CASE("SupCon and NT-Xent: four passes match finite differences", "[losses][
   }
 }
 
+TEST_CASE("contrastive_anchors: the rows with a positive, counted on the host", "[losses][sup_con]") {
+  // Brute force over every pair, as the loss's anchor rows decide.
+  const auto brute = [](Contrast kind, const std::vector<int>& labels, Index rows, Index views) {
+    const Index batch = rows / views, nl = Index(labels.size());
+    Index anchors = 0;
+    for (Index i = 0; i < rows; ++i) {
+      bool has = false;
+      for (Index j = 0; j < rows; ++j) {
+        if (i == j) continue;
+        const int li = nl == rows ? labels[i] : labels[i % batch], lj = nl == rows ? labels[j] : labels[j % batch];
+        has = has || (kind == Contrast::kNtXent ? i % batch == j % batch : li == lj);
+      }
+      anchors += has ? 1 : 0;
+    }
+    return anchors;
+  };
+  const std::vector<std::vector<int>> label_sets = {{0, 1, 2, 3}, {0, 0, 1, 2}, {3, 3, 3, 3}, {0, 1, 0, 1, 2, 5, 5, 2}};
+  for (const auto& labels : label_sets)
+    for (Index views : {1, 2}) {
+      for (Contrast kind : {Contrast::kSupCon, Contrast::kNtXent}) {
+        for (Index rows : {Index(labels.size()) * views, Index(labels.size())}) {
+          if (rows % views != 0 || (rows != Index(labels.size()) && rows != Index(labels.size()) * views)) continue;
+          INFO("labels " << labels.size() << " views " << views << " rows " << rows << " ntxent "
+                         << (kind == Contrast::kNtXent));
+          const Index want = brute(kind, labels, rows, views);
+          if (want == 0)
+            CHECK_THROWS_WITH(contrastive_anchors(kind, labels, rows, views), Catch::Contains("no anchor"));
+          else
+            CHECK(contrastive_anchors(kind, labels, rows, views) == want);
+        }
+      }
+    }
+  // And the loss divides by them: forward's anchors are the host count.
+  Tensor<double> e(Shape(8, 3));
+  for (Index i = 0; i < e.size(); ++i) e.data()[i] = std::sin(double(i) + 0.5);
+  ContrastiveLoss<double> loss(Contrast::kSupCon, 0.5, 2);
+  loss.forward(e, {0, 0, 1, 2});
+  CHECK(loss.anchors() == contrastive_anchors(Contrast::kSupCon, {0, 0, 1, 2}, 8, 2));
+}
+
+TEST_CASE("ContrastiveLoss: a zero embedding row is refused", "[losses][sup_con]") {
+  Tensor<double> e(Shape(4, 2), 1.0);
+  e(2, 0, 0, 0) = 0;
+  e(2, 1, 0, 0) = 0;
+  ContrastiveLoss<double> loss(Contrast::kNtXent, 0.5, 2);
+  CHECK_THROWS_WITH(loss.forward(e, {0, 1}), Catch::Contains("1 embedding rows are zero"));
+}
+
 TEST_CASE("NT-Xent: known value on orthogonal embeddings", "[losses][sup_con]") {
   // Two samples, two identical views each, embeddings e0 ⟂ e1. For anchor 0 the other rows have
   // similarities (1/τ, 0, 0), so ℓ = −log(e^{1/τ} / (e^{1/τ} + 2)) for every anchor.

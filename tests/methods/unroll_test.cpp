@@ -3,6 +3,7 @@
 
 #include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/dsa.hpp"
+#include "distill/data/sampling.hpp"
 #include "distill/methods/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
 #include "distill/train/trainer.hpp"
@@ -184,6 +185,49 @@ TEST_CASE("Unroll: memory is the parameter trajectory, and inputs are checked", 
   SyntheticGradients<double> g;
   Unroll<DoubleNet, IdentityAugment> fresh(p.net, none);
   CHECK_THROWS_WITH(fresh.backward(g), Catch::Contains("call forward first"));
+}
+
+TEST_CASE("Unroll: the step losses are each step's inner loss at θ_k", "[methods][unroll]") {
+  Problem p(3);
+  const IdentityAugment none;
+  for (const bool fusion : {false, true}) {
+    INFO("fusion " << fusion);
+    InnerLoss inner;
+    inner.fusion = fusion;
+    inner.fusion_weight = 0.3;
+    Unroll<DoubleNet, IdentityAugment> unroll(p.net, none, inner);
+    unroll.forward(p.theta0, p.target, p.images.cview(), p.labels, {}, p.lr, p.steps);
+    REQUIRE(unroll.step_losses().size() == 3);
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::vector<Index>& batch = p.steps[k].batch;
+      const Index b = Index(batch.size());
+      // Both views of an identity augmentation are the minibatch itself.
+      Tensor<double> x(Shape((fusion ? 2 : 1) * b, 2, 6, 6)), one;
+      gather_samples(p.images.cview(), batch, 0, b, one);
+      std::copy(one.data(), one.data() + one.size(), x.data());
+      if (fusion) std::copy(one.data(), one.data() + one.size(), x.data() + one.size());
+      std::vector<int> y;
+      for (Index i : batch) y.push_back(p.labels[std::size_t(i)]);
+      const auto out = p.net.forward(unroll.trajectory()[k].data(), x.cview());
+      CrossEntropy<double> ce;
+      double want = ce.forward(out.logits.samples(0, b), y);
+      if (fusion) {
+        ContrastiveLoss<double> con(Contrast::kSupCon, inner.temperature, 2);
+        want += 0.3 * con.forward(out.embedding, y);
+      }
+      CHECK(unroll.step_losses()[k] == want);
+    }
+  }
+}
+
+TEST_CASE("Unroll: labels outside the network's classes are refused before any step", "[methods][unroll]") {
+  Problem p(2);
+  const IdentityAugment none;
+  Unroll<DoubleNet, IdentityAugment> unroll(p.net, none);
+  std::vector<int> labels = p.labels;
+  labels[2] = 7;
+  CHECK_THROWS_WITH(unroll.forward(p.theta0, p.target, p.images.cview(), labels, {}, p.lr, p.steps),
+                    Catch::Contains("label 7 of image 2 is outside [0, 3)"));
 }
 
 TEST_CASE("make_unroll_steps: chunks of a permutation, re-drawn when used up", "[methods][unroll]") {

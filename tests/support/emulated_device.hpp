@@ -9,15 +9,17 @@
 // refuse operator[] and Eigen maps at compile time, as DeviceSpace does. Every allocation is
 // registered, and the backend checks which side each pointer it is given lies on: a copy from
 // the host must read host memory and write device memory, BLAS and convolution arguments must
-// be device memory, sample indices host memory. A missing upload or a host pointer handed to a
+// be device memory, sample indices too. A missing upload or a host pointer handed to a
 // device call, which on a GPU would read garbage or fault, fails here with a message. The
 // arithmetic is cpu::Backend's, so results are comparable to the CPU's bit for bit.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -78,6 +80,44 @@ struct EmulatedDeviceSpace {
   static void zero(void* dst, std::size_t bytes) { HostSpace::zero(dst, bytes); }
 };
 
+/// What crosses the bus on a GPU, counted as the CUDA backend would pay it: an upload per copy
+/// from the host, a download and a wait per copy to the host and per number a call returns to
+/// the host (sum, dot, squared_norm; their `_to` forms leave it on the device).
+struct TransferCounts {
+  std::size_t uploads = 0, downloads = 0, syncs = 0;
+  bool operator==(const TransferCounts& o) const {
+    return uploads == o.uploads && downloads == o.downloads && syncs == o.syncs;
+  }
+  TransferCounts operator-(const TransferCounts& o) const {
+    return {uploads - o.uploads, downloads - o.downloads, syncs - o.syncs};
+  }
+};
+
+/// The counts of every EmulatedDevice call so far in this process.
+class EmulatedDeviceCounters {
+ public:
+  static TransferCounts now() { return {uploads(), downloads(), syncs()}; }
+  static void upload() { ++uploads(); }
+  static void download_and_wait() {
+    ++downloads();
+    ++syncs();
+  }
+
+ private:
+  static std::atomic<std::size_t>& uploads() {
+    static std::atomic<std::size_t> n{0};
+    return n;
+  }
+  static std::atomic<std::size_t>& downloads() {
+    static std::atomic<std::size_t> n{0};
+    return n;
+  }
+  static std::atomic<std::size_t>& syncs() {
+    static std::atomic<std::size_t> n{0};
+    return n;
+  }
+};
+
 namespace detail {
 
 inline void expect_side(const void* p, bool device, const char* call, const char* what) {
@@ -109,6 +149,7 @@ struct EmulatedDevice : cpu::Backend {
     if (n > 0) {
       detail::expect_side(host_src, false, "copy_from_host", "the source");
       detail::expect_side(dst, true, "copy_from_host", "the destination");
+      EmulatedDeviceCounters::upload();
     }
     cpu::Backend::copy_from_host(n, host_src, dst);
   }
@@ -117,8 +158,25 @@ struct EmulatedDevice : cpu::Backend {
     if (n > 0) {
       detail::expect_side(src, true, "copy_to_host", "the source");
       detail::expect_side(host_dst, false, "copy_to_host", "the destination");
+      EmulatedDeviceCounters::download_and_wait();
     }
     cpu::Backend::copy_to_host(n, src, host_dst);
+  }
+  template <class F>
+  static double sum(Index n, const F& f, double init = 0) {
+    if (n > 0) EmulatedDeviceCounters::download_and_wait();
+    return cpu::Backend::sum(n, f, init);
+  }
+  template <class F>
+  static void sum_to(Index n, const F& f, double* out) {
+    detail::expect_device("sum_to", out);
+    cpu::Backend::sum_to(n, f, out);
+  }
+  template <class T>
+  static void dot_to(Index n, const T* x, const T* y, T* out) {
+    if (n > 0) detail::expect_device("dot_to", x, y);
+    detail::expect_device("dot_to", out);
+    cpu::Backend::dot_to(n, x, y, out);
   }
   template <class T>
   static void fill(Index n, T value, T* dst) {
@@ -128,8 +186,7 @@ struct EmulatedDevice : cpu::Backend {
   template <class T>
   static void gather_samples(Index sample_size, const Index* index, Index count, const T* src, T* dst) {
     if (count > 0) {
-      detail::expect_side(index, false, "gather_samples", "the index");
-      detail::expect_device("gather_samples", src, dst);
+      detail::expect_device("gather_samples", index, src, dst);
     }
     cpu::Backend::gather_samples(sample_size, index, count, src, dst);
   }
@@ -137,14 +194,14 @@ struct EmulatedDevice : cpu::Backend {
   static void scatter_add_samples(Index sample_size, const Index* index, Index count, T alpha, const T* src,
                                   T* dst) {
     if (count > 0) {
-      detail::expect_side(index, false, "scatter_add_samples", "the index");
-      detail::expect_device("scatter_add_samples", src, dst);
+      detail::expect_device("scatter_add_samples", index, src, dst);
     }
     cpu::Backend::scatter_add_samples(sample_size, index, count, alpha, src, dst);
   }
   template <class T>
   static T dot(Index n, const T* x, const T* y) {
     if (n > 0) detail::expect_device("dot", x, y);
+    EmulatedDeviceCounters::download_and_wait();
     return cpu::Backend::dot(n, x, y);
   }
   template <class T>
@@ -160,6 +217,7 @@ struct EmulatedDevice : cpu::Backend {
   template <class T>
   static T squared_norm(Index n, const T* x) {
     if (n > 0) detail::expect_device("squared_norm", x);
+    EmulatedDeviceCounters::download_and_wait();
     return cpu::Backend::squared_norm(n, x);
   }
   template <class T>
@@ -167,6 +225,24 @@ struct EmulatedDevice : cpu::Backend {
                    Index ldb, T beta, T* c, Index ldc) {
     if (m > 0 && n > 0) detail::expect_device("gemm", a, b, c);
     cpu::Backend::gemm(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+
+  /// Step graphs as the CUDA backend offers them, emulated: with graph_mode() on, the unroll
+  /// takes its graph path (its steps' inputs in shared fixed buffers, each step through
+  /// run_step), which runs f and records the key.
+  static bool& graph_mode() {
+    static bool on = false;
+    return on;
+  }
+  static bool graphs() { return graph_mode(); }
+  static std::set<std::string>& step_keys() {
+    static std::set<std::string> keys;
+    return keys;
+  }
+  template <class F>
+  static void run_step(const std::string& key, F&& f) {
+    step_keys().insert(key);
+    f();
   }
 
   /// cpu::Convolution with its pointers checked.

@@ -1,12 +1,14 @@
 #ifndef DISTILL_AUGMENT_BATCH_DSA_HPP
 #define DISTILL_AUGMENT_BATCH_DSA_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
 
 #include "distill/augment/dsa.hpp"
 #include "distill/augment/dsa_kernels.hpp"
+#include "distill/backend/backend.hpp"
 #include "distill/core/memory.hpp"
 #include "distill/core/tensor.hpp"
 
@@ -17,8 +19,8 @@ namespace distill {
 /// value; the transposes are gathers, so no atomics and the same bits on every run).
 ///
 /// Draws are Dsa's, made on the host from the same config and seed, and uploaded with each
-/// pass (a few doubles a sample), so one seed gives the same augmentation on every device and
-/// a run may move between devices. On the CPU backend the passes equal Dsa's to the bit, which
+/// pass (a few doubles a sample) or, staged, once for many passes, so one seed gives the same
+/// augmentation on every device and a run may move between devices. On the CPU backend the passes equal Dsa's to the bit, which
 /// is what the CPU tests check; Dsa itself, a sample per thread, stays the CPU's fast path.
 ///
 /// Keeps its workspaces (the uploaded parameters, two batch buffers for chained ops) between
@@ -51,6 +53,24 @@ class BatchDsa {
     return dsa_.draw(shape, seed, shared);
   }
 
+  /// Uploads the parameters of all `draws` in one copy, from the backend's staging memory, and
+  /// points each draw at its copy (DsaDraw::staged), so that the passes given them upload
+  /// nothing: an unrolled iteration stages all its steps' draws at its start. The copies stay
+  /// valid until the next stage call.
+  void stage(std::vector<DsaDraw>& draws) const {
+    std::size_t total = 0;
+    for (const DsaDraw& d : draws) total += d.samples.size();
+    staging_.reserve(std::max<std::size_t>(total, 1));
+    staged_.reserve(std::max<std::size_t>(total, 1));
+    std::size_t at = 0;
+    for (DsaDraw& d : draws) {
+      std::copy(d.samples.begin(), d.samples.end(), staging_.data() + at);
+      d.staged = staged_.data() + at;
+      at += d.samples.size();
+    }
+    Backend::copy_from_host(Index(total), staging_.data(), staged_.data());
+  }
+
   /// y = A·x + b.
   void forward(const DsaDraw& draw, Const x, Mutable y) const {
     DISTILL_CHECK(!x.empty() || y.size() == 0, "BatchDsa::forward: x is an empty view");
@@ -81,11 +101,15 @@ class BatchDsa {
       if (!aliased) Backend::copy(s.size(), in.data(), out.data());
       return;
     }
-    const Index sets = Index(draw.samples.size());
-    params_.reserve(std::size_t(sets));
-    Backend::copy_from_host(sets, draw.samples.data(), params_.data());
+    const DsaSampleParams* params = draw.staged;
+    if (!params) {
+      const Index sets = Index(draw.samples.size());
+      params_.reserve(std::size_t(sets));
+      Backend::copy_from_host(sets, draw.samples.data(), params_.data());
+      params = params_.data();
+    }
     const detail::DsaBatch b{{draw.shape.c, draw.shape.h, draw.shape.w, draw.cutout_h, draw.cutout_w},
-                             params_.data(),
+                             params,
                              draw.shared};
     // Ping-pong through two batch buffers so that no op reads what it writes; the last op
     // writes straight into the output.
@@ -152,7 +176,8 @@ class BatchDsa {
   }
 
   Dsa<Scalar> dsa_;  // the draws and the config's checks
-  mutable detail::Buffer<DsaSampleParams, memory_space> params_;
+  mutable detail::Buffer<DsaSampleParams, memory_space> params_, staged_;
+  mutable detail::Buffer<DsaSampleParams, StagingSpace<Backend>> staging_;
   mutable detail::Buffer<Scalar, memory_space> mean_;
   mutable Tensor<Scalar, memory_space> ping_, pong_;
 };

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct DsaDraw {
   std::vector<DsaOp> ops;                ///< applied in this order (empty: identity)
   Index cutout_h = 0, cutout_w = 0;      ///< cutout side lengths for this image size
   std::vector<DsaSampleParams> samples;  ///< one per sample, or one when shared
+  /// A copy of `samples` in a backend's memory made by BatchDsa::stage (valid until that
+  /// BatchDsa stages again), or null: BatchDsa then uploads `samples` with each pass.
+  const DsaSampleParams* staged = nullptr;
 
   const DsaSampleParams& params(Index n) const { return samples[shared ? 0 : std::size_t(n)]; }
   /// Whether a batch of this shape can be transformed with this draw.
@@ -64,6 +68,15 @@ struct DsaDraw {
   }
   bool operator!=(const DsaDraw& o) const { return !(*this == o); }
 };
+
+namespace detail {
+/// Whether an augmentation module can stage a vector of its draws (BatchDsa::stage).
+template <class Augment, class Draws, class = void>
+struct CanStage : std::false_type {};
+template <class Augment, class Draws>
+struct CanStage<Augment, Draws, std::void_t<decltype(std::declval<const Augment&>().stage(std::declval<Draws&>()))>>
+    : std::true_type {};
+}  // namespace detail
 
 /// Differentiable Siamese Augmentation (Zhao & Bilen, "Dataset Condensation with
 /// Differentiable Siamese Augmentation", ICML 2021), with the ops, parameter ranges and

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "distill/core/macros.hpp"
+#include "distill/core/memory.hpp"
 #include "distill/core/shape.hpp"
 
 namespace distill {
@@ -84,15 +85,20 @@ void conv_backward(Engine& engine, const ConvProblem& p, ConvSum<T> filter_terms
 ///   static const char* name;
 ///   static void for_each(Index n, F f);      // f(i) for i in [0, n): element-wise work
 ///   static void for_each(Index n, F f, Index cost);  // f(i) does `cost` operations: a plane
-///   copy, fill, gather_samples, scatter_add_samples  // memory within the space
+///   copy, fill, gather_samples, scatter_add_samples  // memory within the space (the sample
+///                                            // indices too)
 ///   copy_from_host, copy_to_host             // between host memory and the space
-///   sum(n, f, init)                          // init + Σ f(i), in a fixed order
+///   sum(n, f, init)                          // init + Σ f(i), in a fixed order, to the host
+///   sum_to(n, f, out)                        // *out = Σ f(i), the same order, into the space
 ///   dot, axpy, scal, squared_norm            // parameter vectors
+///   dot_to(n, x, y, out)                     // *out = ⟨x, y⟩ into the space
 ///   gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 ///   template <class T> class Convolution;    // forward, backward_data, backward_filter
 ///                                            // (and optionally both backwards at once)
 /// Functors given to for_each are DISTILL_HOST_DEVICE, so a device backend runs the same
-/// arithmetic that the CPU tests check.
+/// arithmetic that the CPU tests check. The `_to` forms leave their result where the backend
+/// computed it: on a device nothing waits for them, so a loop of steps that writes its losses
+/// and dot products there runs without a round trip to the host (docs/design.md §2).
 template <class B>
 struct BackendChecks {
  private:
@@ -147,6 +153,12 @@ struct BackendChecks {
   template <class T>
   static std::false_type has_sum(...);
   template <class T>
+  static auto has_results_in_space(int)
+      -> decltype(T::sum_to(Index{}, SumProbe{}, (double*)nullptr),
+                  T::dot_to(Index{}, (const float*)nullptr, (const float*)nullptr, (float*)nullptr), std::true_type{});
+  template <class T>
+  static std::false_type has_results_in_space(...);
+  template <class T>
   static auto has_convolution(int)
       -> decltype(std::declval<typename T::template Convolution<float>&>().forward(
                       std::declval<const ConvProblem&>(), std::declval<ConvSum<float>>(),
@@ -163,7 +175,7 @@ struct BackendChecks {
  public:
   /// The first part of the contract that B lacks, or "" when it has all of them: "memory_space",
   /// "for_each", "copy" (or fill and the sample moves), "copy_from_host", "copy_to_host", "sum",
-  /// "gemm" (or the vector operations) or "Convolution". Tests can check it where check() would
+  /// "sum_to" (or dot_to), "gemm" (or the vector operations) or "Convolution". Tests can check it where check() would
   /// stop the compilation.
   static constexpr const char* missing() {
     if (!decltype(has_space<B>(0))::value) return "memory_space";
@@ -172,6 +184,7 @@ struct BackendChecks {
     if (!decltype(has_copy_from_host<B>(0))::value) return "copy_from_host";
     if (!decltype(has_copy_to_host<B>(0))::value) return "copy_to_host";
     if (!decltype(has_sum<B>(0))::value) return "sum";
+    if (!decltype(has_results_in_space<B>(0))::value) return "sum_to";
     if (!decltype(has_blas<B>(0))::value) return "gemm";
     if (!decltype(has_convolution<B>(0))::value) return "Convolution";
     return "";
@@ -192,6 +205,9 @@ struct BackendChecks {
     static_assert(decltype(has_sum<B>(0))::value,
                   "backend: needs `static double sum(Index n, const F& f, double init)`: init + Σ f(i), in a fixed "
                   "order");
+    static_assert(decltype(has_results_in_space<B>(0))::value,
+                  "backend: needs `static void sum_to(Index n, const F& f, double* out)` and `static void "
+                  "dot_to(Index n, const T* x, const T* y, T* out)`, results written in the backend's memory");
     static_assert(decltype(has_blas<B>(0))::value,
                   "backend: needs static gemm(Op, Op, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), dot(n, x, y), "
                   "axpy(n, alpha, x, y), scal(n, alpha, x) and squared_norm(n, x)");
@@ -201,6 +217,32 @@ struct BackendChecks {
     return true;
   }
 };
+
+namespace detail {
+template <class B, class = void>
+struct StagingSpaceOf {
+  using type = HostSpace;
+};
+template <class B>
+struct StagingSpaceOf<B, std::void_t<typename B::staging_space>> {
+  using type = typename B::staging_space;
+};
+
+/// Whether a backend can capture the repeated step of a loop in a graph: it then offers
+///   static bool graphs();                        // whether capture is on
+///   static void run_step(const std::string& key, F&& f);  // f, or its graph for this key
+/// (the CUDA backend, through cuda::Context; EmulatedDevice, which runs f and counts the keys).
+template <class B, class = void>
+struct HasStepGraphs : std::false_type {};
+template <class B>
+struct HasStepGraphs<B, std::void_t<decltype(B::graphs())>> : std::true_type {};
+}  // namespace detail
+
+/// Host memory that a backend uploads from fastest (`B::staging_space` where it names one: page-
+/// locked memory on CUDA, which a copy can read without a bounce and a graph can capture; plain
+/// host memory otherwise). What a loop uploads once per iteration is gathered there first.
+template <class B>
+using StagingSpace = typename detail::StagingSpaceOf<B>::type;
 
 }  // namespace distill
 

@@ -13,7 +13,7 @@ namespace distill {
 /// A set of samples [N, C, H, W] held in host memory, read in batches in a backend's memory.
 /// On the host the batches come from the set itself. On a device the set is uploaded once when
 /// it fits in `resident_bytes` (CIFAR's 50,000 training images are 0.6 GB) and each batch is
-/// gathered there, so per batch only its indices cross the bus; a larger set is gathered on the
+/// gathered there, so per batch only its indices cross the bus (one upload); a larger set is gathered on the
 /// host batch by batch and uploaded. The host set must outlive the source.
 template <class Scalar, class Backend = cpu::Backend>
 class SampleSource {
@@ -47,7 +47,9 @@ class SampleSource {
     } else if (resident()) {
       const Shape s = host_.shape();
       dst.resize(Shape(count, s.c, s.h, s.w));
-      Backend::gather_samples(s.sample_size(), index.data() + first, count, device_.data(), dst.data());
+      index_.reserve(std::size_t(count));
+      Backend::copy_from_host(count, index.data() + first, index_.data());
+      Backend::gather_samples(s.sample_size(), index_.data(), count, device_.data(), dst.data());
     } else {
       gather_samples(host_, index, first, count, staging_);
       dst.resize(staging_.shape());
@@ -73,6 +75,7 @@ class SampleSource {
   ConstView<Scalar> host_;
   Tensor<Scalar, memory_space> device_;  ///< the resident copy (device memory only)
   Tensor<Scalar> staging_;               ///< a batch gathered on the host (streamed sets)
+  detail::Buffer<Index, memory_space> index_;  ///< a batch's indices (resident sets on a device)
 };
 
 }  // namespace distill

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "distill/backend/cpu/backend.hpp"
@@ -31,29 +32,38 @@ class CrossEntropy {
 
   /// Hard labels in [0, K).
   Scalar forward(View logits, const std::vector<int>& labels) {
-    start(logits, "CrossEntropy::forward");
-    DISTILL_CHECK(static_cast<Index>(labels.size()) == b_,
-                  "CrossEntropy::forward: " << labels.size() << " labels for a batch of " << b_);
-    for (Index i = 0; i < b_; ++i)
-      DISTILL_CHECK(labels[i] >= 0 && labels[i] < k_,
+    const Index b = logits.shape().n, k = logits.shape().sample_size();
+    DISTILL_CHECK(static_cast<Index>(labels.size()) == b,
+                  "CrossEntropy::forward: " << labels.size() << " labels for a batch of " << b);
+    for (Index i = 0; i < b; ++i)
+      DISTILL_CHECK(labels[i] >= 0 && labels[i] < k,
                     "CrossEntropy::forward: label " << labels[i] << " of sample " << i
-                                                    << " is outside [0, " << k_ << ")");
-    soft_ = false;
-    labels_.reserve(static_cast<std::size_t>(b_));
-    Backend::copy_from_host(b_, labels.data(), labels_.data());
-    p_.resize(shape_);
-    Backend::for_each(b_, detail::CeOneHotRow{k_, labels_.data(), p_.data()}, k_);
-    return finish();
+                                                    << " is outside [0, " << k << ")");
+    labels_.reserve(static_cast<std::size_t>(std::max<Index>(b, 1)));
+    Backend::copy_from_host(b, labels.data(), labels_.data());
+    raw_.resize(Shape(1, 1));
+    evaluate_hard(logits, labels_.data(), raw_.data(), "CrossEntropy::forward");
+    return downloaded_loss();
   }
   /// Soft labels as logits u, [B, K, 1, 1].
   Scalar forward(View logits, View label_logits) {
-    start(logits, "CrossEntropy::forward");
-    check_shape(logits.shape(), label_logits.shape(), "CrossEntropy::forward label logits");
-    soft_ = true;
-    p_.resize(shape_);
-    Backend::for_each(b_, detail::CeSoftmaxRow<Scalar>{k_, label_logits.data(), p_.data(), nullptr}, 4 * k_);
-    return finish();
+    raw_.resize(Shape(1, 1));
+    evaluate_soft(logits, label_logits, raw_.data(), "CrossEntropy::forward");
+    return downloaded_loss();
   }
+
+  /// forward without the wait: hard labels already in the backend's memory (in [0, K); the
+  /// caller checks them on the host), the loss's raw sum Σ p·log s written to raw_loss there.
+  /// The loss is loss_from(raw, B). A loop of steps keeps its losses on the device this way.
+  void evaluate(View logits, const int* labels, double* raw_loss) {
+    evaluate_hard(logits, labels, raw_loss, "CrossEntropy::evaluate");
+  }
+  /// evaluate with soft labels as logits u, [B, K, 1, 1].
+  void evaluate(View logits, View label_logits, double* raw_loss) {
+    evaluate_soft(logits, label_logits, raw_loss, "CrossEntropy::evaluate");
+  }
+  /// The loss −(1/B)·Σ p·log s from evaluate's raw sum.
+  static Scalar loss_from(double raw, Index batch) { return static_cast<Scalar>(-raw / double(batch)); }
 
   Scalar tangent(View logits_dot, View label_logits_dot = {}) const {
     check(logits_dot, "CrossEntropy::tangent logits tangent");
@@ -119,10 +129,25 @@ class CrossEntropy {
     log_s_.resize(shape_);
     Backend::for_each(b_, detail::CeSoftmaxRow<Scalar>{k_, logits.data(), s_.data(), log_s_.data()}, 4 * k_);
   }
-  Scalar finish() const {
-    // −Σ p·log s, summed in element order.
-    const double loss = -Backend::sum(b_ * k_, detail::CeLossTerm{p_.data(), log_s_.data()});
-    return static_cast<Scalar>(loss / double(b_));
+  void evaluate_hard(View logits, const int* labels, double* raw_loss, const char* what) {
+    start(logits, what);
+    soft_ = false;
+    p_.resize(shape_);
+    Backend::for_each(b_, detail::CeOneHotRow{k_, labels, p_.data()}, k_);
+    Backend::sum_to(b_ * k_, detail::CeLossTerm{p_.data(), log_s_.data()}, raw_loss);
+  }
+  void evaluate_soft(View logits, View label_logits, double* raw_loss, const char* what) {
+    start(logits, what);
+    check_shape(logits.shape(), label_logits.shape(), (std::string(what) + " label logits").c_str());
+    soft_ = true;
+    p_.resize(shape_);
+    Backend::for_each(b_, detail::CeSoftmaxRow<Scalar>{k_, label_logits.data(), p_.data(), nullptr}, 4 * k_);
+    Backend::sum_to(b_ * k_, detail::CeLossTerm{p_.data(), log_s_.data()}, raw_loss);
+  }
+  Scalar downloaded_loss() const {
+    double raw = 0;
+    Backend::copy_to_host(1, raw_.data(), &raw);
+    return loss_from(raw, b_);
   }
   template <class V>
   void check(const V& v, const char* what) const {
@@ -133,7 +158,7 @@ class CrossEntropy {
   Index b_ = 0, k_ = 0;
   Shape shape_{};
   bool soft_ = false;
-  Probabilities s_, log_s_, p_;
+  Probabilities s_, log_s_, p_, raw_;
   detail::Buffer<int, Space> labels_;
   mutable Probabilities scratch_a_, scratch_b_;
 };

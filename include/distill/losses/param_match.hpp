@@ -52,17 +52,32 @@ Scalar normalized_param_distance(const Eigen::Ref<const Vector<Scalar>>& a,
   return static_cast<Scalar>(num / den);
 }
 
-/// The same distance on n values in a backend's memory space (the reductions in double, by the
-/// backend's deterministic sum); grad_a, if non-null, gets 2(a − b)/‖c − b‖².
+/// The same distance on n values in a backend's memory space, in parts, so that a loop of steps
+/// can leave its sums on the device and read them back with everything else at once:
+/// queue_sums writes ‖c − b‖² and ‖a − b‖² (in double, by the backend's deterministic sum) to
+/// sums[0] and sums[1] in the backend's memory; value makes the distance of their host copies;
+/// gradient writes 2(a − b)/‖c − b‖² to grad.
+namespace param_distance {
+
 template <class Backend, class Scalar>
-Scalar normalized_param_distance(Index n, const Scalar* a, const Scalar* b, const Scalar* c, Scalar* grad_a = nullptr) {
-  const double den = Backend::sum(n, detail::SquaredDifference<Scalar>{c, b});
-  DISTILL_CHECK(den > 0, "normalized_param_distance: start and target are identical, "
-                         "the denominator ‖c − b‖² is zero");
-  const double num = Backend::sum(n, detail::SquaredDifference<Scalar>{a, b});
-  if (grad_a) Backend::for_each(n, detail::ScaledDifference<Scalar>{Scalar(2.0 / den), a, b, grad_a});
-  return static_cast<Scalar>(num / den);
+void queue_sums(Index n, const Scalar* a, const Scalar* b, const Scalar* c, double* sums) {
+  Backend::sum_to(n, detail::SquaredDifference<Scalar>{c, b}, sums);
+  Backend::sum_to(n, detail::SquaredDifference<Scalar>{a, b}, sums + 1);
 }
+
+template <class Scalar>
+Scalar value(const double* sums) {
+  DISTILL_CHECK(sums[0] > 0, "normalized_param_distance: start and target are identical, "
+                             "the denominator ‖c − b‖² is zero");
+  return static_cast<Scalar>(sums[1] / sums[0]);
+}
+
+template <class Backend, class Scalar>
+void gradient(Index n, const Scalar* a, const Scalar* b, double denominator, Scalar* grad) {
+  Backend::for_each(n, detail::ScaledDifference<Scalar>{Scalar(2.0 / denominator), a, b, grad});
+}
+
+}  // namespace param_distance
 
 }  // namespace distill
 

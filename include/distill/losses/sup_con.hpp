@@ -49,6 +49,12 @@ class ContrastiveLoss {
 
   /// labels: one per sample (B) or one per row (N = V·B).
   Scalar forward(View embeddings, const std::vector<int>& labels);
+  /// forward without the wait: `label_count` labels already in the backend's memory, `anchors`
+  /// counted on the host by contrastive_anchors (nothing is read back to find them); writes the
+  /// loss's raw sum Σ_i ℓ_i to out[0] and the number of zero embedding rows (which have no
+  /// direction; forward refuses them, a caller of evaluate checks out[1]) to out[1], both in the
+  /// backend's memory. The loss is out[0]/anchors.
+  void evaluate(View embeddings, const int* labels, Index label_count, Index anchors, double* out);
   Scalar tangent(View embeddings_dot) const;
   void backward(MutView g_embeddings) const;
   void backward_tangent(View embeddings_dot, MutView g_embeddings_dot) const;
@@ -85,53 +91,84 @@ class ContrastiveLoss {
   Index views_;
   Shape shape_{};
   Index n_ = 0, d_ = 0, anchors_ = 0;
-  Matrix z_, norm_, s_, softmax_, g_, anchor_, row_loss_;
+  Matrix z_, norm_, s_, softmax_, g_, anchor_, row_loss_, result_;
   detail::Buffer<int, Space> labels_;
   mutable Matrix z_dot_, r_dot_, s_dot_, g_dot_, g_sym_, g_dot_sym_, gz_, gz_dot_;
 };
 
 
+/// The anchors of ContrastiveLoss on `rows` rows of `views` views (rows with at least one
+/// positive: another view of the same sample for NT-Xent, another row with the same label for
+/// SupCon), from the host labels (one per sample or one per row). Throws when there are none.
+inline Index contrastive_anchors(Contrast kind, const std::vector<int>& labels, Index rows, Index views) {
+  const Index batch = rows / views, nl = static_cast<Index>(labels.size());
+  DISTILL_CHECK(kind == Contrast::kNtXent || nl == batch || nl == rows,
+                "ContrastiveLoss: " << nl << " labels for " << batch << " samples in " << views << " views");
+  Index anchors = 0;
+  if (kind == Contrast::kNtXent) {
+    anchors = views > 1 ? rows : 0;
+  } else {
+    const auto label = [&](Index i) { return nl == rows ? labels[i] : labels[i % batch]; };
+    std::vector<int> sorted(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i) sorted[i] = label(i);
+    std::sort(sorted.begin(), sorted.end());
+    for (Index i = 0; i < rows; ++i) {
+      const auto range = std::equal_range(sorted.begin(), sorted.end(), label(i));
+      if (range.second - range.first > 1) ++anchors;
+    }
+  }
+  DISTILL_CHECK(anchors > 0, "ContrastiveLoss: no anchor has a positive pair (need "
+                                 << (kind == Contrast::kNtXent ? "two or more views" : "two rows with the same label")
+                                 << ")");
+  return anchors;
+}
+
 template <class Scalar, class Backend>
 Scalar ContrastiveLoss<Scalar, Backend>::forward(View embeddings, const std::vector<int>& labels) {
+  const Shape s = embeddings.shape();
+  DISTILL_CHECK(s.n > 0 && s.sample_size() > 0, "ContrastiveLoss::forward: empty embeddings " << s);
+  DISTILL_CHECK(s.n % views_ == 0, "ContrastiveLoss::forward: " << s.n << " rows are not " << views_
+                                                                << " views of equal batches");
+  const Index anchors = contrastive_anchors(kind_, labels, s.n, views_);
+  labels_.reserve(std::max<std::size_t>(1, labels.size()));
+  Backend::copy_from_host(Index(labels.size()), labels.data(), labels_.data());
+  result_.resize(Shape(2, 1));
+  evaluate(embeddings, labels_.data(), Index(labels.size()), anchors, result_.data());
+  double out[2] = {0, 0};
+  Backend::copy_to_host(2, result_.data(), out);
+  DISTILL_CHECK(out[1] == 0, "ContrastiveLoss::forward: " << out[1] << " embedding rows are zero");
+  return static_cast<Scalar>(out[0] / double(anchors_));
+}
+
+template <class Scalar, class Backend>
+void ContrastiveLoss<Scalar, Backend>::evaluate(View embeddings, const int* labels, Index label_count,
+                                                Index anchors, double* out) {
   shape_ = embeddings.shape();
   n_ = shape_.n;
   d_ = shape_.sample_size();
-  DISTILL_CHECK(n_ > 0 && d_ > 0, "ContrastiveLoss::forward: empty embeddings " << shape_);
-  DISTILL_CHECK(n_ % views_ == 0, "ContrastiveLoss::forward: " << n_ << " rows are not "
-                                                               << views_ << " views of equal batches");
+  DISTILL_CHECK(n_ > 0 && d_ > 0, "ContrastiveLoss::evaluate: empty embeddings " << shape_);
+  DISTILL_CHECK(n_ % views_ == 0, "ContrastiveLoss::evaluate: " << n_ << " rows are not "
+                                                                << views_ << " views of equal batches");
+  DISTILL_CHECK(anchors > 0 && anchors <= n_, "ContrastiveLoss::evaluate: " << anchors << " anchors for "
+                                                                            << n_ << " rows");
   const Index b = n_ / views_;
-  const Index nl = static_cast<Index>(labels.size());
-  DISTILL_CHECK(kind_ == Contrast::kNtXent || nl == b || nl == n_,
-                "ContrastiveLoss::forward: " << nl << " labels for " << b << " samples in " << views_
-                                             << " views");
+  anchors_ = anchors;
   z_.resize(Shape(n_, d_));
   norm_.resize(Shape(n_, 1));
   Backend::for_each(n_, detail::ConNormalizeRow<Scalar>{d_, embeddings.data(), z_.data(), norm_.data()}, 4 * d_);
-  std::vector<double> norms(static_cast<std::size_t>(n_));
-  Backend::copy_to_host(n_, norm_.data(), norms.data());
-  for (Index i = 0; i < n_; ++i)
-    DISTILL_CHECK(norms[i] > 0, "ContrastiveLoss::forward: embedding row " << i << " is zero");
-
+  Backend::sum_to(n_, detail::ConZeroRow{norm_.data()}, out + 1);
   s_.resize(Shape(n_, n_));
   Backend::gemm(Op::T, Op::N, n_, n_, d_, 1.0 / tau_, z_.data(), d_, z_.data(), d_, 0.0, s_.data(), n_);
-  labels_.reserve(std::max<std::size_t>(1, labels.size()));
-  Backend::copy_from_host(nl, labels.data(), labels_.data());
   softmax_.resize(Shape(n_, n_));
   g_.resize(Shape(n_, n_));
   anchor_.resize(Shape(n_, 1));
   row_loss_.resize(Shape(n_, 1));
   Backend::for_each(n_,
-                    detail::ConAnchorRow{n_, b, nl, kind_, labels_.data(), s_.data(), softmax_.data(), g_.data(),
+                    detail::ConAnchorRow{n_, b, label_count, kind_, labels, s_.data(), softmax_.data(), g_.data(),
                                          anchor_.data(), row_loss_.data()},
                     8 * n_);
-  anchors_ = Index(Backend::sum(n_, detail::ConElement{anchor_.data()}));
-  DISTILL_CHECK(anchors_ > 0, "ContrastiveLoss::forward: no anchor has a positive pair (need "
-                                  << (kind_ == Contrast::kNtXent ? "two or more views"
-                                                                 : "two rows with the same label")
-                                  << ")");
   Backend::for_each(n_ * n_, detail::ConDivide{double(anchors_), g_.data()});
-  const double loss = Backend::sum(n_, detail::ConElement{row_loss_.data()});
-  return static_cast<Scalar>(loss / double(anchors_));
+  Backend::sum_to(n_, detail::ConElement{row_loss_.data()}, out);
 }
 
 template <class Scalar, class Backend>

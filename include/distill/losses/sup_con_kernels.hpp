@@ -36,6 +36,12 @@ struct ConNormalizeRow {
   }
 };
 
+/// 1 for a zero row norm, else 0 (ContrastiveLoss counts the rows it cannot normalise).
+struct ConZeroRow {
+  const double* norm;
+  DISTILL_HOST_DEVICE double operator()(Index i) const { return norm[i] > 0 ? 0.0 : 1.0; }
+};
+
 /// Anchor i of the loss: its softmax over j ≠ i, whether it has a positive, its loss term and
 /// its row of G·N_a = softmax − [j ∈ P_i]/|P_i| (the 1/N_a is applied once N_a is known).
 struct ConAnchorRow {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "distill/augment/dsa.hpp"
 #include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
 #include "distill/losses/sup_con.hpp"
@@ -55,12 +56,19 @@ class ContrastiveUpdate {
     // Once per outer iteration, so these are not kept between calls.
     Tensor<Scalar, Space> x, embeddings, g_embeddings, gx, g_view;
     check_shape(s, grad_images.shape(), "ContrastiveUpdate image gradient");
-    // The views, stacked [view 0 of every image; view 1 of every image].
+    // The views, stacked [view 0 of every image; view 1 of every image], their draws uploaded
+    // at once where the module stages them.
+    using Draw = decltype(augment.draw(n, s.c, s.h, s.w, seed));
+    std::vector<Draw> draws;
+    if (!augment.is_identity()) {
+      for (Index v = 0; v < views; ++v) draws.push_back(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))));
+      if constexpr (detail::CanStage<Augment, std::vector<Draw>>::value) augment.stage(draws);
+    }
     x.resize({total, s.c, s.h, s.w});
     for (Index v = 0; v < views; ++v) {
       MutableView<Scalar, Space> out = x.view().samples(v * n, n);
       if (!augment.is_identity())
-        augment.forward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), images, out);
+        augment.forward(draws[std::size_t(v)], images, out);
       else
         Backend::copy(images.size(), images.data(), out.data());
     }
@@ -88,8 +96,7 @@ class ContrastiveUpdate {
       const ConstView<Scalar, Space> gv = gx.cview().samples(v * n, n);
       if (!augment.is_identity()) {
         g_view.resize(s);
-        augment.backward(augment.draw(n, s.c, s.h, s.w, seeds::view(seed, std::uint64_t(v))), gv,
-                          g_view.view());
+        augment.backward(draws[std::size_t(v)], gv, g_view.view());
         Backend::axpy(s.size(), Scalar(1), g_view.data(), grad_images.data());
       } else {
         Backend::axpy(s.size(), Scalar(1), gv.data(), grad_images.data());

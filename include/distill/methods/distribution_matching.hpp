@@ -34,17 +34,22 @@ struct ClassMatchingWork {
 /// One class's distribution-matching loss and its gradient with respect to the synthetic images:
 ///   L = ‖mean_i φ(A(r_i)) − mean_j φ(A(s_j))‖² + constraint(θ_t; A(S), y)
 /// with φ the embedding under θ_ext (the flattened last block, frozen), A one augmentation draw
-/// shared by every real and synthetic sample (Siamese), the real features constant. Only pixel
-/// gradients are computed (no parameter gradients). The real batch runs in chunks of at most
-/// 256. `grad_syn` (the shape of `syn`) receives ∂L/∂S, overwritten.
-template <class Net, class Augment, class Constraint>
-double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
-                           const typename Net::scalar_type* theta_exp, Constraint& constraint,
-                           const Augment& augment, std::uint64_t draw_seed,
-                           ConstView<typename Net::scalar_type, typename Net::memory_space> real,
-                           ConstView<typename Net::scalar_type, typename Net::memory_space> syn, int label,
-                           MutableView<typename Net::scalar_type, typename Net::memory_space> grad_syn,
-                           ClassMatchingWork<typename Net::scalar_type, typename Net::memory_space>& w) {
+/// shared by every real and synthetic sample (Siamese: `draw` is made with shared = true), the
+/// real features constant. Only pixel gradients are computed (no parameter gradients). The real
+/// batch runs in chunks of at most 256. `grad_syn` (the shape of `syn`) receives ∂L/∂S,
+/// overwritten. `labels` ([syn.n], all the class's label) are in the backend's memory, and the
+/// loss stays there: ‖·‖² at `squared_distance`, the constraint's raw value at `constraint_raw`;
+/// class_matching_value makes L of their host copies. Nothing waits for the host.
+template <class Net, class Augment, class Constraint, class Draw>
+void queue_class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
+                               const typename Net::scalar_type* theta_exp, Constraint& constraint,
+                               const Augment& augment, const Draw& draw,
+                               ConstView<typename Net::scalar_type, typename Net::memory_space> real,
+                               ConstView<typename Net::scalar_type, typename Net::memory_space> syn,
+                               const int* labels,
+                               MutableView<typename Net::scalar_type, typename Net::memory_space> grad_syn,
+                               ClassMatchingWork<typename Net::scalar_type, typename Net::memory_space>& w,
+                               typename Net::scalar_type* squared_distance, double* constraint_raw) {
   using Scalar = typename Net::scalar_type;
   using Backend = typename Net::backend_type;
   using Space = typename Net::memory_space;
@@ -54,7 +59,7 @@ double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
   auto augmented = [&](ConstView<Scalar, Space> x, Tensor<Scalar, Space>& out) -> ConstView<Scalar, Space> {
     if (augment.is_identity()) return x;
     out.resize(x.shape());
-    augment.forward(augment.draw(x.shape(), draw_seed, /*shared=*/true), x, out.view());
+    augment.forward(draw, x, out.view());
     return out.cview();
   };
   const ConstView<Scalar, Space> ra = augmented(real, w.real_aug);
@@ -71,19 +76,52 @@ double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
   const ConstView<Scalar, Space> sa = augmented(syn, w.syn_aug);
   const auto out = net.forward(theta_ext, sa);
   Backend::for_each(d, detail::DmAccumulateRows<Scalar>{ss.n, d, Scalar(ss.n), out.embedding.data(), w.diff.data()}, ss.n);
-  double loss = double(Backend::squared_norm(d, w.diff.data()));
+  Backend::dot_to(d, w.diff.data(), w.diff.data(), squared_distance);
   // ∂L/∂φ(s_j) = 2·(mean_s − mean_r)/n_s for every synthetic sample.
   w.g_emb.resize(Shape(ss.n, d));
   Backend::for_each(ss.n * d, detail::DmBroadcastRow<Scalar>{d, Scalar(2) / Scalar(ss.n), w.diff.data(), w.g_emb.data()});
   w.g_syn_aug.resize(ss);
   net.backward(theta_ext, {}, w.g_emb.cview(), nullptr, w.g_syn_aug.view());
-  const std::vector<int> labels(static_cast<std::size_t>(ss.n), label);
-  loss += constraint.add(net, theta_exp ? theta_exp : theta_ext, sa, labels, w.g_syn_aug.view());
+  constraint.queue(net, theta_exp ? theta_exp : theta_ext, sa, labels, constraint_raw, w.g_syn_aug.view());
   if (!augment.is_identity())
-    augment.backward(augment.draw(ss, draw_seed, true), w.g_syn_aug.cview(), grad_syn);
+    augment.backward(draw, w.g_syn_aug.cview(), grad_syn);
   else
     Backend::copy(w.g_syn_aug.size(), w.g_syn_aug.data(), grad_syn.data());
-  return loss;
+}
+
+/// A class's loss from the host copies of what queue_class_matching_loss left on the device.
+template <class Scalar, class Constraint>
+double class_matching_value(const Constraint& constraint, Scalar squared_distance, double constraint_raw,
+                            Index syn_count) {
+  return double(squared_distance) + constraint.template value<Scalar>(constraint_raw, syn_count);
+}
+
+/// queue_class_matching_loss for one class with label `label` and the draw of `draw_seed`,
+/// returning the loss (a wait on a device).
+template <class Net, class Augment, class Constraint>
+double class_matching_loss(Net& net, const typename Net::scalar_type* theta_ext,
+                           const typename Net::scalar_type* theta_exp, Constraint& constraint,
+                           const Augment& augment, std::uint64_t draw_seed,
+                           ConstView<typename Net::scalar_type, typename Net::memory_space> real,
+                           ConstView<typename Net::scalar_type, typename Net::memory_space> syn, int label,
+                           MutableView<typename Net::scalar_type, typename Net::memory_space> grad_syn,
+                           ClassMatchingWork<typename Net::scalar_type, typename Net::memory_space>& w) {
+  using Scalar = typename Net::scalar_type;
+  using Backend = typename Net::backend_type;
+  using Space = typename Net::memory_space;
+  const Index n = syn.shape().n;
+  const std::vector<int> labels(static_cast<std::size_t>(n), label);
+  detail::Buffer<int, Space> device_labels(static_cast<std::size_t>(n));
+  Backend::copy_from_host(n, labels.data(), device_labels.data());
+  Tensor<Scalar, Space> distance(Shape(1, 1));
+  Tensor<double, Space> raw(Shape(1, 1));
+  queue_class_matching_loss(net, theta_ext, theta_exp, constraint, augment, augment.draw(syn.shape(), draw_seed, true),
+                            real, syn, device_labels.data(), grad_syn, w, distance.data(), raw.data());
+  Scalar host_distance = 0;
+  double host_raw = 0;
+  Backend::copy_to_host(1, distance.data(), &host_distance);
+  Backend::copy_to_host(1, raw.data(), &host_raw);
+  return class_matching_value(constraint, host_distance, host_raw, n);
 }
 
 /// Distribution matching (docs/design.md §4): per class, the mean embedding of the synthetic images
@@ -181,45 +219,76 @@ class DistributionMatching {
       grads.images.set_zero();
       grads.label_logits.resize(Shape(0, 0));
       grads.lr = 0;
-      if (class_index_.empty()) {
-        class_index_.resize(static_cast<std::size_t>(train_.classes));
-        for (Index i = 0; i < syn.size(); ++i) class_index_[syn.labels[i]].push_back(i);
-      }
+      if (class_index_.empty()) plan_classes(syn);
       const Index first = m_.config_.per_class_steps ? step : 0;
       const Index last = m_.config_.per_class_steps ? step + 1 : train_.classes;
       const float* theta_ext = kHost ? stage_.extractor->data() : extractor_.data();
       const float* theta_exp = kHost ? stage_.expert->data() : expert_.data();
-      IterationReport r;
+      // The call's plan, made on the host and moved to the device at once: every class's real
+      // batch (one gather), its augmentation draw (one staged upload) and synthetic images (one
+      // upload). A class's draws: real batch and augmentation, from (seed, iteration, class).
+      const Index tiles = m_.formation_.tiles();
+      classes_.clear();
+      real_idx_.clear();
+      real_counts_.clear();
+      syn_rows_.clear();
+      draws_.clear();
       for (Index c = first; c < last; ++c) {
         const auto& mine = class_index_[c];
         if (mine.empty()) continue;
-        // The class's draws: real batch and augmentation, from (seed, iteration, class).
         Rng rng(seeds::distribution_matching_batch_seed(seed),
                 seeds::distribution_matching_batch_stream(std::uint64_t(iteration), std::uint64_t(c)));
         const auto& pool = by_class_[c];
         const Index nr = std::min<Index>(m_.config_.batch_real, Index(pool.size()));
-        real_idx_.resize(static_cast<std::size_t>(nr));
         const auto order = random_permutation(Index(pool.size()), rng.next_u64(), 0);
-        for (Index j = 0; j < nr; ++j) real_idx_[j] = pool[order[j]];
-        const ConstView<float, Space> real = train_images_.gather(real_idx_, 0, nr, real_);
-        const ConstView<float, Space> mine_images = class_images(syn, mine);
-        const ConstView<float, Space> decoded = m_.formation_.template decode<Backend>(mine_images, decoded_);
-        grad_decoded_.resize(decoded.shape());
-        r.loss += class_matching_loss(net_, theta_ext, theta_exp, constraint_, augment_, rng.next_u64(), real,
-                                      decoded, int(c), grad_decoded_.view(), work_);
-        grad_class_.resize(mine_images.shape());
-        m_.formation_.template decode_vjp<Backend>(grad_decoded_.cview(), grad_class_.view());
-        const float* g = grad_class_.data();
-        if constexpr (!kHost) {
-          grad_host_.resize(grad_class_.shape());
-          Backend::copy_to_host(grad_class_.size(), grad_class_.data(), grad_host_.data());
-          g = grad_host_.data();
-        }
-        for (std::size_t j = 0; j < mine.size(); ++j)
-          std::copy(g + Index(j) * s.sample_size(), g + Index(j + 1) * s.sample_size(),
-                    grads.images.view().sample(mine[j]));
+        for (Index j = 0; j < nr; ++j) real_idx_.push_back(pool[order[j]]);
+        real_counts_.push_back(nr);
+        // Siamese: one shared draw augments the class's real and synthetic batches alike.
+        draws_.push_back(augment_.draw(Shape(Index(mine.size()) * tiles, s.c, s.h, s.w), rng.next_u64(), true));
+        syn_rows_.insert(syn_rows_.end(), mine.begin(), mine.end());
+        classes_.push_back(c);
       }
+      IterationReport r;
       r.info = stage_.info;
+      if (classes_.empty()) return r;
+      const ConstView<float, Space> real = train_images_.gather(real_idx_, 0, Index(real_idx_.size()), real_);
+      const ConstView<float, Space> mine_images = class_images(syn, syn_rows_);
+      if constexpr (detail::CanStage<Augment, std::vector<DsaDraw>>::value) augment_.stage(draws_);
+      const Index k = Index(classes_.size());
+      distances_.resize(Shape(k, 1));
+      constraint_raw_.resize(Shape(k, 1));
+      constraint_raw_.set_zero();
+      grad_class_.resize(mine_images.shape());
+      Index real_at = 0, syn_at = 0;
+      for (Index i = 0; i < k; ++i) {
+        const Index c = classes_[i], n = Index(class_index_[c].size());
+        const ConstView<float, Space> decoded =
+            m_.formation_.template decode<Backend>(mine_images.samples(syn_at, n), decoded_);
+        grad_decoded_.resize(decoded.shape());
+        queue_class_matching_loss(net_, theta_ext, theta_exp, constraint_, augment_, draws_[std::size_t(i)],
+                                  real.samples(real_at, real_counts_[i]), decoded, class_labels_.data() + label_offsets_[c],
+                                  grad_decoded_.view(), work_, distances_.data() + i, constraint_raw_.data() + i);
+        m_.formation_.template decode_vjp<Backend>(grad_decoded_.cview(), grad_class_.view().samples(syn_at, n));
+        real_at += real_counts_[i];
+        syn_at += n;
+      }
+      // The call's read-back: the classes' gradients, distances and constraint values.
+      const float* g = grad_class_.data();
+      host_distances_.resize(std::size_t(k));
+      host_raw_.assign(std::size_t(k), 0.0);
+      Backend::copy_to_host(k, distances_.data(), host_distances_.data());
+      if (constraint_.weight() != 0) Backend::copy_to_host(k, constraint_raw_.data(), host_raw_.data());
+      if constexpr (!kHost) {
+        grad_host_.resize(grad_class_.shape());
+        Backend::copy_to_host(grad_class_.size(), grad_class_.data(), grad_host_.data());
+        g = grad_host_.data();
+      }
+      for (std::size_t j = 0; j < syn_rows_.size(); ++j)
+        std::copy(g + Index(j) * s.sample_size(), g + Index(j + 1) * s.sample_size(),
+                  grads.images.view().sample(syn_rows_[j]));
+      for (Index i = 0; i < k; ++i)
+        r.loss += class_matching_value(constraint_, host_distances_[std::size_t(i)], host_raw_[std::size_t(i)],
+                                       Index(class_index_[classes_[i]].size()) * tiles);
       return r;
     }
 
@@ -241,8 +310,24 @@ class DistributionMatching {
       m_.formation_.describe(syn);
     }
 
-    /// The class's synthetic images in the backend's memory (gathered on the host; a class's
-    /// few images are what crosses the bus).
+    /// Each class's images in syn's class order, and the labels of their decoded images in the
+    /// backend's memory (class c's n·tiles labels from label_offsets_[c]): fixed for a run, so
+    /// uploaded once.
+    void plan_classes(const SyntheticSet& syn) {
+      class_index_.resize(static_cast<std::size_t>(train_.classes));
+      for (Index i = 0; i < syn.size(); ++i) class_index_[syn.labels[i]].push_back(i);
+      std::vector<int> labels;
+      label_offsets_.clear();
+      for (Index c = 0; c < train_.classes; ++c) {
+        label_offsets_.push_back(Index(labels.size()));
+        labels.insert(labels.end(), class_index_[c].size() * std::size_t(m_.formation_.tiles()), int(c));
+      }
+      class_labels_.reserve(std::max<std::size_t>(labels.size(), 1));
+      Backend::copy_from_host(Index(labels.size()), labels.data(), class_labels_.data());
+    }
+
+    /// The rows' synthetic images in the backend's memory (gathered on the host; the images of
+    /// the classes of one call are what crosses the bus, in one upload).
     ConstView<float, Space> class_images(const SyntheticSet& syn, const std::vector<Index>& mine) {
       if constexpr (kHost) {
         gather_samples(syn.images.cview(), mine, 0, Index(mine.size()), syn_);
@@ -267,7 +352,15 @@ class DistributionMatching {
     Constraint constraint_;
     std::vector<std::vector<Index>> by_class_, class_index_;
     Stage stage_;
-    std::vector<Index> real_idx_;
+    // The plan of one iterate call: its classes, their real batches (indices, sizes), their
+    // synthetic rows in class order, their draws.
+    std::vector<Index> classes_, real_idx_, real_counts_, syn_rows_, label_offsets_;
+    std::vector<DsaDraw> draws_;
+    detail::Buffer<int, Space> class_labels_;
+    Tensor<float, Space> distances_;
+    Tensor<double, Space> constraint_raw_;
+    std::vector<float> host_distances_;
+    std::vector<double> host_raw_;
     SampleSource<float, Backend> train_images_;  ///< resident on a device when it fits
     Tensor<float, Space> real_, syn_, decoded_, grad_decoded_, grad_class_;
     ClassMatchingWork<float, Space> work_;

@@ -24,34 +24,45 @@ struct InnerLoss {
 /// CE on the first `batch` rows of the logits against hard labels or, when `label_logits` is
 /// non-empty, soft labels; with fusion, weight·L_con on all rows of the embedding. The tangent
 /// pass also gives the label mixed product h_u = ∂/∂u ⟨∇θℓ, v⟩ into `h_u` (soft labels only).
-/// Every tensor lives in the Backend's memory; the labels are host memory (the losses upload
-/// them).
+/// Everything, the labels included, lives in the Backend's memory, and forward leaves the
+/// value there (kValues doubles at `values`; value() makes the loss of them on the host), so a
+/// step waits for nothing: the unroll reads all its steps' values back at once.
 template <class Scalar, class Backend = cpu::Backend>
 struct InnerObjective {
   using Space = typename Backend::memory_space;
+  /// CE's raw sum, L_con's raw sum and L_con's zero embedding rows.
+  static constexpr Index kValues = 3;
+
   const InnerLoss& config;
   CrossEntropy<Scalar, Backend>& ce;
   ContrastiveLoss<Scalar, Backend>& contrastive;
-  const std::vector<int>& labels;         ///< hard labels of the first view
+  const int* labels;                      ///< [batch] hard labels of the first view
+  Index anchors;                          ///< L_con's anchors (contrastive_anchors; fusion only)
   ConstView<Scalar, Space> label_logits;  ///< [batch, K] soft labels, or empty
   Index batch;
   Tensor<Scalar, Space>& h_u;
-  std::vector<int>& view_labels;  ///< workspace: the labels of every view's rows
+  double* values;  ///< kValues doubles
   Shape logits_shape{}, embedding_shape{};
 
   bool uses_embedding() const { return config.fusion; }
 
+  /// The step's loss from its kValues values (host copies).
+  static Scalar value(const InnerLoss& config, const double* v, Index batch, Index anchors) {
+    Scalar loss = CrossEntropy<Scalar, Backend>::loss_from(v[0], batch);
+    if (config.fusion) loss += Scalar(config.fusion_weight) * static_cast<Scalar>(v[1] / double(anchors));
+    return loss;
+  }
+
   template <class Outputs>
-  Scalar forward(const Outputs& out) {
+  void forward(const Outputs& out) {
     logits_shape = out.logits.shape();
     embedding_shape = out.embedding.shape();
     const ConstView<Scalar, Space> first = out.logits.samples(0, batch);
-    Scalar loss = label_logits.empty() ? ce.forward(first, labels) : ce.forward(first, label_logits);
-    if (config.fusion) {
-      view_labels.assign(labels.begin(), labels.end());
-      loss += Scalar(config.fusion_weight) * contrastive.forward(out.embedding, view_labels);
-    }
-    return loss;
+    if (label_logits.empty())
+      ce.evaluate(first, labels, values);
+    else
+      ce.evaluate(first, label_logits, values);
+    if (config.fusion) contrastive.evaluate(out.embedding, labels, batch, anchors, values + 1);
   }
 
   template <class Work>

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <sstream>
 #include <type_traits>
 #include <vector>
 
+#include "distill/augment/batch_dsa.hpp"
 #include "distill/core/rng.hpp"
 #include "distill/core/seeds.hpp"
 #include "distill/core/tensor.hpp"
@@ -81,14 +83,19 @@ using ParamVectorIn = std::conditional_t<kHostAccessible<Space>, Vector<Scalar>,
 /// Only θ_0 … θ_N are stored (N·P values); activations are recomputed per step, so memory does
 /// not grow with N beyond the parameter vectors.
 ///
-/// Everything runs on the network's backend: on a GPU, θ_0 … θ_N, the images, the gradients
-/// and every workspace are device memory, and a step moves only its minibatch indices, labels
-/// and augmentation parameters to the device and the loss and ⟨g_k, v⟩ back.
+/// Everything runs on the network's backend, and nothing inside the N steps waits for the host:
+/// forward uploads the whole plan (every step's minibatch indices and labels, and the
+/// augmentation draws when the module can stage them, BatchDsa) once from the backend's staging
+/// memory; each step writes its loss values and, in the reverse sweep, ⟨g_k, v⟩ to device
+/// memory; forward reads the step losses and the distance's sums back once at its end, backward
+/// the N dot products at its end. On a GPU, θ_0 … θ_N, the images, the gradients and every
+/// workspace are device memory.
 ///
 /// @tparam Net     a ConvNet (any variant, any backend)
 /// @tparam Augment a differentiable augmentation with draw(n, c, h, w, seed), forward(draw, x, y)
-///                 backward(draw, gy, gx) and is_identity(), on views in the backend's memory
-///                 (Dsa and IdentityAugment on the CPU, BatchDsa on any backend)
+///                 backward(draw, gy, gx), is_identity() and optionally stage(draws), on views in
+///                 the backend's memory (Dsa and IdentityAugment on the CPU, BatchDsa on any
+///                 backend)
 template <class Net, class Augment>
 class Unroll {
  public:
@@ -97,6 +104,8 @@ class Unroll {
   using Space = typename Backend::memory_space;
   using ParamVector = ParamVectorIn<Scalar, Space>;
   using Gradients = SyntheticGradients<Scalar, Space>;
+  using Objective = InnerObjective<Scalar, Backend>;
+  using Draw = decltype(std::declval<const Augment&>().draw(Index{}, Index{}, Index{}, Index{}, std::uint64_t{}));
 
   Unroll(Net& net, const Augment& augment, InnerLoss loss = {})
       : net_(net), augment_(augment), loss_cfg_(loss),
@@ -113,16 +122,43 @@ class Unroll {
 
   /// θ_k of the last forward sweep, k = 0 … N.
   const std::vector<ParamVector>& trajectory() const { return thetas_; }
+  /// The inner loss ℓ(θ_k) of every step of the last forward sweep.
+  const std::vector<Scalar>& step_losses() const { return step_losses_; }
 
  private:
-  /// Builds the (augmented, possibly two-view) input of step k into x_.
-  void make_input(Index k);
-  /// Inner loss and its parameter gradient and, with a tangent v, H·v and the mixed products
-  /// (hessian_vector_product), into hx_ and hu_.
-  Scalar step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
-  /// L = ‖θ_N − θ*‖²/‖θ_0 − θ*‖² and, with `grad`, ∂L/∂θ_N (normalized_param_distance: Eigen's
-  /// reductions for host vectors, the backend's deterministic sums for device ones).
-  Scalar distance(ParamVector* grad) const;
+  Index views() const { return loss_cfg_.fusion ? 2 : 1; }
+  Index batch_size(Index k) const { return offsets_[k + 1] - offsets_[k]; }
+  /// Uploads the plan of `steps_`: indices, labels, draws; counts the contrastive anchors.
+  void stage_plan();
+  /// Where one step reads its inputs and writes its loss values: into the plan, or, with the
+  /// backend's step graphs on, fixed buffers that every step shares.
+  struct StepInputs {
+    const Scalar* theta;
+    const Index* index;
+    const int* labels;
+    Index batch, anchors;
+    const Draw* draws;  ///< views() draws, or null for the identity
+    double* values;     ///< Objective::kValues slots
+  };
+  /// Builds the (augmented, possibly two-view) input of a step into x_.
+  void make_input(const StepInputs& in);
+  /// Step k: inner loss and its parameter gradient into grad and, with a tangent v, H·v into
+  /// hv and the mixed products (hessian_vector_product) into hx_ and hu_; its loss values go to
+  /// step k's slots of values_. Through Backend::run_step when the backend's graphs are on.
+  void step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
+  void step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv);
+  /// step() in graph mode.
+  void step_in_graph(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
+  /// Whether the backend captures repeated steps in graphs (cuda::Context::graphs()).
+  static bool graphs() {
+    if constexpr (detail::HasStepGraphs<Backend>::value)
+      return Backend::graphs();
+    else
+      return false;
+  }
+  /// ∂L/∂θ_N into grad (Eigen's reductions for host vectors, param_distance's sums and the
+  /// forward's denominator for device ones).
+  void distance_gradient(ParamVector& grad) const;
   ParamVector make_vector() const;
   /// dst = src, reusing dst's storage (a device tensor's copy assignment would allocate).
   static void assign(ParamVector& dst, const ParamVector& src);
@@ -137,67 +173,176 @@ class Unroll {
   ConstView<Scalar, Space> images_, label_logits_;
   const std::vector<int>* labels_ = nullptr;
   std::vector<UnrollStep> steps_;
-  Scalar lr_ = 0, denominator_ = 0;
+  Scalar lr_ = 0;
+  double denominator_ = 0;  ///< ‖θ_0 − θ*‖²
   std::vector<ParamVector> thetas_;
   ParamVector target_;
 
-  // Workspaces.
+  // The plan: step k's minibatch is entries [offsets_[k], offsets_[k+1]) of the index and label
+  // arrays; draw k·views + v augments its view v.
+  std::vector<Index> offsets_, anchors_;
+  std::vector<Draw> draws_;
+  detail::Buffer<Index, StagingSpace<Backend>> index_host_;
+  detail::Buffer<int, StagingSpace<Backend>> labels_host_;
+  detail::Buffer<Index, Space> index_;
+  detail::Buffer<int, Space> labels_device_;
+  // Per step Objective::kValues loss values, then the distance's two sums; the dot products.
+  Tensor<double, Space> values_;
+  Tensor<Scalar, Space> dots_;
+  std::vector<double> host_values_;
+  std::vector<Scalar> host_dots_, step_losses_;
+
+  // Workspaces; the vectors of the sweeps are members so that their addresses stay fixed (a
+  // captured step keeps the addresses it was captured with).
   HessianVectorWork<Scalar, Space> work_;
   Tensor<Scalar, Space> batch_, x_, hx_, hu_, xview_grad_, u_batch_;
-  std::vector<int> y_batch_, y_views_;
+  ParamVector grad_, hv_, lambda_, lambda_n_;
+  // The fixed step inputs of graph mode.
+  ParamVector theta_step_;
+  detail::Buffer<Index, Space> step_index_;
+  detail::Buffer<int, Space> step_labels_;
+  detail::Buffer<DsaSampleParams, Space> step_params_[2];
+  std::vector<Draw> step_draws_;
+  Tensor<double, Space> step_values_;
 };
 
 template <class Net, class Augment>
-void Unroll<Net, Augment>::make_input(Index k) {
-  const UnrollStep& s = steps_[k];
+void Unroll<Net, Augment>::stage_plan() {
+  const Index n_steps = Index(steps_.size());
   const Shape is = images_.shape();
-  const Index b = static_cast<Index>(s.batch.size());
-  const Index views = loss_cfg_.fusion ? 2 : 1;
+  offsets_.assign(1, 0);
+  for (const UnrollStep& s : steps_) offsets_.push_back(offsets_.back() + Index(s.batch.size()));
+  const Index total = offsets_.back();
+  index_host_.reserve(std::size_t(total));
+  labels_host_.reserve(std::size_t(total));
+  index_.reserve(std::size_t(total));
+  labels_device_.reserve(std::size_t(total));
+  anchors_.assign(std::size_t(n_steps), 0);
+  draws_.clear();
+  std::vector<int> step_labels;
+  for (Index k = 0; k < n_steps; ++k) {
+    const UnrollStep& s = steps_[k];
+    step_labels.clear();
+    for (std::size_t j = 0; j < s.batch.size(); ++j) {
+      index_host_.data()[offsets_[k] + Index(j)] = s.batch[j];
+      labels_host_.data()[offsets_[k] + Index(j)] = (*labels_)[s.batch[j]];
+      step_labels.push_back((*labels_)[s.batch[j]]);
+    }
+    const Index b = batch_size(k);
+    if (loss_cfg_.fusion) anchors_[k] = contrastive_anchors(loss_cfg_.contrast, step_labels, views() * b, views());
+    if (!augment_.is_identity())
+      for (Index v = 0; v < views(); ++v)
+        // The second view draws from another seed: independent augmentations of the same images.
+        draws_.push_back(augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v))));
+  }
+  Backend::copy_from_host(total, index_host_.data(), index_.data());
+  Backend::copy_from_host(total, labels_host_.data(), labels_device_.data());
+  if constexpr (detail::CanStage<Augment, std::vector<Draw>>::value)
+    if (!draws_.empty()) augment_.stage(draws_);
+}
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::make_input(const StepInputs& in) {
+  const Shape is = images_.shape();
+  const Index b = in.batch;
   batch_.resize({b, is.c, is.h, is.w});
-  Backend::gather_samples(is.sample_size(), s.batch.data(), b, images_.data(), batch_.data());
-  x_.resize({views * b, is.c, is.h, is.w});
-  for (Index v = 0; v < views; ++v) {
+  Backend::gather_samples(is.sample_size(), in.index, b, images_.data(), batch_.data());
+  x_.resize({views() * b, is.c, is.h, is.w});
+  for (Index v = 0; v < views(); ++v) {
     MutableView<Scalar, Space> out = x_.view().samples(v * b, b);
-    if (!augment_.is_identity()) {
-      // The second view draws from another seed: independent augmentations of the same images.
-      const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(v)));
-      augment_.forward(draw, batch_.cview(), out);
+    if (in.draws) {
+      augment_.forward(in.draws[v], batch_.cview(), out);
     } else {
       Backend::copy(batch_.size(), batch_.data(), out.data());
     }
   }
-  y_batch_.resize(static_cast<std::size_t>(b));
-  for (Index j = 0; j < b; ++j) y_batch_[j] = (*labels_)[s.batch[j]];
   if (!label_logits_.empty()) {
     const Index kk = label_logits_.shape().sample_size();
     u_batch_.resize({b, kk, 1, 1});
-    Backend::gather_samples(kk, s.batch.data(), b, label_logits_.data(), u_batch_.data());
+    Backend::gather_samples(kk, in.index, b, label_logits_.data(), u_batch_.data());
   }
 }
 
 template <class Net, class Augment>
-typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::step(Index k, const ParamVector& theta,
-                                                                   const ParamVector* v, Scalar* grad,
-                                                                   Scalar* hv) {
-  make_input(k);
-  const Index b = static_cast<Index>(steps_[k].batch.size());
-  InnerObjective<Scalar, Backend> objective{loss_cfg_, ce_, contrastive_, y_batch_,
-                                            label_logits_.empty() ? ConstView<Scalar, Space>{} : u_batch_.cview(),
-                                            b, hu_, y_views_};
-  if (!v) return loss_gradient(net_, objective, work_, theta.data(), x_.cview(), grad);
+void Unroll<Net, Augment>::step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv) {
+  make_input(in);
+  Objective objective{loss_cfg_,
+                      ce_,
+                      contrastive_,
+                      in.labels,
+                      in.anchors,
+                      label_logits_.empty() ? ConstView<Scalar, Space>{} : u_batch_.cview(),
+                      in.batch,
+                      hu_,
+                      in.values};
+  if (!v) {
+    loss_gradient(net_, objective, work_, in.theta, x_.cview(), grad);
+    return;
+  }
   hx_.resize(x_.shape());
-  return hessian_vector_product(net_, objective, work_, theta.data(), x_.cview(), v->data(), grad, hv,
-                                hx_.view());
+  hessian_vector_product(net_, objective, work_, in.theta, x_.cview(), v, grad, hv, hx_.view());
 }
 
 template <class Net, class Augment>
-typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::distance(ParamVector* grad) const {
+void Unroll<Net, Augment>::step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv) {
+  const Index b = batch_size(k), first = offsets_[k];
+  const Draw* draws = draws_.empty() ? nullptr : draws_.data() + k * views();
+  double* values = values_.data() + k * Objective::kValues;
+  if (!graphs()) {
+    step_body({theta.data(), index_.data() + first, labels_device_.data() + first, b, anchors_[k], draws, values},
+              v ? v->data() : nullptr, grad, hv);
+    return;
+  }
+  if constexpr (detail::HasStepGraphs<Backend>::value) step_in_graph(k, theta, v, grad, hv);
+}
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::step_in_graph(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad,
+                                         Scalar* hv) {
+  const Index b = batch_size(k), first = offsets_[k];
+  const Draw* draws = draws_.empty() ? nullptr : draws_.data() + k * views();
+  double* values = values_.data() + k * Objective::kValues;
+  // Graph mode: the step's inputs go to buffers every step shares, so that the launches of a
+  // step depend only on the key (the sweep, the batch, the anchors, the draws' operations).
+  assign(theta_step_, theta);
+  step_index_.reserve(std::size_t(b));
+  step_labels_.reserve(std::size_t(b));
+  Backend::copy(b, index_.data() + first, step_index_.data());
+  Backend::copy(b, labels_device_.data() + first, step_labels_.data());
+  std::ostringstream key;
+  key << "unroll " << static_cast<const void*>(this) << (v ? (hv ? " exact" : " tesla") : " forward") << " b " << b
+      << " anchors " << anchors_[k];
+  step_draws_.clear();
+  if (draws) {
+    for (Index vi = 0; vi < views(); ++vi) {
+      Draw d = draws[vi];
+      if constexpr (detail::CanStage<Augment, std::vector<Draw>>::value) {
+        const Index sets = Index(d.samples.size());
+        step_params_[vi].reserve(std::size_t(sets));
+        Backend::copy(sets, d.staged, step_params_[vi].data());
+        d.staged = step_params_[vi].data();
+        key << " draw";
+        for (const DsaOp op : d.ops) key << ' ' << int(op);
+        key << " sets " << sets;
+      }
+      step_draws_.push_back(std::move(d));
+    }
+  }
+  step_values_.resize(Shape(Objective::kValues, 1));
+  const StepInputs fixed{theta_step_.data(), step_index_.data(), step_labels_.data(), b, anchors_[k],
+                         draws ? step_draws_.data() : nullptr, step_values_.data()};
+  Backend::run_step(key.str(), [&] { step_body(fixed, v ? v->data() : nullptr, grad, hv); });
+  Backend::copy(Objective::kValues, step_values_.data(), values);
+}
+
+template <class Net, class Augment>
+void Unroll<Net, Augment>::distance_gradient(ParamVector& grad) const {
   if constexpr (kHostAccessible<Space>) {
-    return normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front(), grad);
+    normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front(), &grad);
   } else {
-    if (grad) *grad = make_vector();
-    return normalized_param_distance<Backend>(Index(target_.size()), thetas_.back().data(), target_.data(),
-                                              thetas_.front().data(), grad ? grad->data() : nullptr);
+    if (grad.size() != net_.num_params()) grad = make_vector();
+    param_distance::gradient<Backend>(Index(target_.size()), thetas_.back().data(), target_.data(), denominator_,
+                                      grad.data());
   }
 }
 
@@ -230,6 +375,10 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
                 "Unroll::forward: parameter vectors must have " << net_.num_params() << " values");
   DISTILL_CHECK(static_cast<Index>(labels.size()) == n,
                 "Unroll::forward: " << labels.size() << " labels for " << n << " images");
+  for (Index i = 0; i < n; ++i)
+    DISTILL_CHECK(labels[i] >= 0 && labels[i] < net_.classes(),
+                  "Unroll::forward: label " << labels[i] << " of image " << i << " is outside [0, "
+                                            << net_.classes() << ")");
   if (!label_logits.empty())
     check_shape(Shape(n, net_.classes()), label_logits.shape(), "Unroll::forward label logits");
   DISTILL_CHECK(!steps.empty(), "Unroll::forward: no inner steps");
@@ -244,17 +393,41 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
   label_logits_ = label_logits;
   steps_ = steps;
   lr_ = lr;
+  stage_plan();
   assign(target_, target);
   net_.set_training(true);
+  const Index n_steps = Index(steps.size());
+  const Index slots = n_steps * Objective::kValues;
+  values_.resize(Shape(slots + 2, 1));
+  values_.set_zero();  // the slots a step without fusion leaves unwritten
   thetas_.resize(steps.size() + 1);
   assign(thetas_[0], theta0);
-  ParamVector grad = make_vector();
-  for (std::size_t k = 0; k < steps.size(); ++k) {
-    step(Index(k), thetas_[k], nullptr, grad.data(), nullptr);
+  if (grad_.size() != net_.num_params()) grad_ = make_vector();
+  for (Index k = 0; k < n_steps; ++k) {
+    step(k, thetas_[k], nullptr, grad_.data(), nullptr);
     assign(thetas_[k + 1], thetas_[k]);
-    Backend::axpy(grad.size(), -lr, grad.data(), thetas_[k + 1].data());
+    Backend::axpy(grad_.size(), -lr, grad_.data(), thetas_[k + 1].data());
   }
-  return distance(nullptr);
+  if constexpr (!kHostAccessible<Space>)
+    param_distance::queue_sums<Backend>(Index(target_.size()), thetas_.back().data(), target_.data(),
+                                        thetas_.front().data(), values_.data() + slots);
+  // The one read-back of the sweep: every step's loss values and the distance's sums.
+  host_values_.resize(std::size_t(slots + 2));
+  Backend::copy_to_host(slots + 2, values_.data(), host_values_.data());
+  step_losses_.resize(std::size_t(n_steps));
+  for (Index k = 0; k < n_steps; ++k) {
+    const double* v = host_values_.data() + k * Objective::kValues;
+    DISTILL_CHECK(!loss_cfg_.fusion || v[2] == 0, "Unroll::forward: step " << k << ": " << v[2]
+                                                                            << " embedding rows of the contrastive "
+                                                                               "loss are zero");
+    step_losses_[k] = Objective::value(loss_cfg_, v, batch_size(k), anchors_[k]);
+  }
+  if constexpr (kHostAccessible<Space>) {
+    return normalized_param_distance<Scalar>(thetas_.back(), target_, thetas_.front());
+  } else {
+    denominator_ = host_values_[slots];
+    return param_distance::value<Scalar>(host_values_.data() + slots);
+  }
 }
 
 template <class Net, class Augment>
@@ -269,37 +442,39 @@ void Unroll<Net, Augment>::backward(Gradients& out, UnrollGradient mode) {
   } else {
     out.label_logits.resize(Shape(0, 0));
   }
-  out.lr = 0;
-  ParamVector lambda;
-  distance(&lambda);
-  ParamVector lambda_n;
-  assign(lambda_n, lambda);
-  ParamVector grad = make_vector(), hv = make_vector();
+  distance_gradient(lambda_);
+  assign(lambda_n_, lambda_);
+  if (hv_.size() != net_.num_params()) hv_ = make_vector();
   const bool exact = mode == UnrollGradient::kExact;
-  for (Index k = Index(steps_.size()) - 1; k >= 0; --k) {
-    const ParamVector& v = exact ? lambda : lambda_n;
-    step(k, thetas_[k], &v, grad.data(), exact ? hv.data() : nullptr);
-    out.lr -= double(Backend::dot(grad.size(), grad.data(), v.data()));
+  const Index n_steps = Index(steps_.size());
+  dots_.resize(Shape(n_steps, 1));
+  for (Index k = n_steps - 1; k >= 0; --k) {
+    const ParamVector& v = exact ? lambda_ : lambda_n_;
+    step(k, thetas_[k], &v, grad_.data(), exact ? hv_.data() : nullptr);
+    Backend::dot_to(grad_.size(), grad_.data(), v.data(), dots_.data() + k);
     // Image adjoint through the augmentation of every view.
-    const UnrollStep& s = steps_[k];
-    const Index b = static_cast<Index>(s.batch.size());
-    const Index views = loss_cfg_.fusion ? 2 : 1;
+    const Index b = batch_size(k);
     xview_grad_.resize({b, is.c, is.h, is.w});
-    for (Index vi = 0; vi < views; ++vi) {
+    for (Index vi = 0; vi < views(); ++vi) {
       const ConstView<Scalar, Space> hx = hx_.cview().samples(vi * b, b);
       const Scalar* adjoint = hx.data();
-      if (!augment_.is_identity()) {
-        const auto draw = augment_.draw(b, is.c, is.h, is.w, seeds::view(s.seed, std::uint64_t(vi)));
-        augment_.backward(draw, hx, xview_grad_);
+      if (!draws_.empty()) {
+        augment_.backward(draws_[std::size_t(k * views() + vi)], hx, xview_grad_);
         adjoint = xview_grad_.data();
       }
-      Backend::scatter_add_samples(is.sample_size(), s.batch.data(), b, -lr_, adjoint, out.images.data());
+      Backend::scatter_add_samples(is.sample_size(), index_.data() + offsets_[k], b, -lr_, adjoint,
+                                   out.images.data());
     }
     if (!label_logits_.empty())
-      Backend::scatter_add_samples(label_logits_.shape().sample_size(), s.batch.data(), b, -lr_, hu_.data(),
-                                   out.label_logits.data());
-    if (exact) Backend::axpy(lambda.size(), -lr_, hv.data(), lambda.data());
+      Backend::scatter_add_samples(label_logits_.shape().sample_size(), index_.data() + offsets_[k], b, -lr_,
+                                   hu_.data(), out.label_logits.data());
+    if (exact) Backend::axpy(lambda_.size(), -lr_, hv_.data(), lambda_.data());
   }
+  // The one read-back of the sweep: ∂L/∂α = −Σ_k ⟨g_k, v⟩, added from k = N−1 down.
+  host_dots_.resize(std::size_t(n_steps));
+  Backend::copy_to_host(n_steps, dots_.data(), host_dots_.data());
+  out.lr = 0;
+  for (Index k = n_steps - 1; k >= 0; --k) out.lr -= double(host_dots_[k]);
 }
 
 }  // namespace distill

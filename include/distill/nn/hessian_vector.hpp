@@ -1,6 +1,8 @@
 #ifndef DISTILL_NN_HESSIAN_VECTOR_HPP
 #define DISTILL_NN_HESSIAN_VECTOR_HPP
 
+#include <type_traits>
+
 #include "distill/core/tensor.hpp"
 #include "distill/losses/cross_entropy.hpp"
 
@@ -17,6 +19,8 @@ struct HessianVectorWork {
 /// provides, for the network's Outputs (views of logits and embedding):
 ///   bool uses_embedding() const;                       // whether g_embedding is written
 ///   Scalar forward(const Outputs& out);                // the value, keeping what backward needs
+///                                                      // (or void: a loss that leaves its value
+///                                                      // in the backend's memory, InnerObjective)
 ///   void backward(Work& w);                            // w.g_logits (and w.g_embedding) = ∂ℓ/∂out
 ///   void backward_tangent(const Outputs& tan, Work& w); // their tangents for the output tangent
 /// `backward` and `backward_tangent` size the tensors they write. CrossEntropyOnLogits below
@@ -46,13 +50,27 @@ struct CrossEntropyOnLogits {
   }
 };
 
+namespace detail {
+/// What loss_gradient and hessian_vector_product return for a loss whose forward returns void.
+struct NoValue {};
+template <class Loss, class Outputs>
+auto forward_value(Loss& loss, const Outputs& out) {
+  if constexpr (std::is_void<decltype(loss.forward(out))>::value) {
+    loss.forward(out);
+    return NoValue{};
+  } else {
+    return loss.forward(out);
+  }
+}
+}  // namespace detail
+
 /// ℓ and ∇θℓ (grad, if non-null) and ∇xℓ (g_x, if non-empty) of an OutputLoss: one forward and one
 /// backward sweep.
 template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
-Scalar loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x,
-                     Scalar* grad, typename Net::MutView g_x = {}) {
+auto loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x, Scalar* grad,
+                   typename Net::MutView g_x = {}) {
   const auto out = net.forward(theta, x);
-  const Scalar value = loss.forward(out);
+  const auto value = detail::forward_value(loss, out);
   loss.backward(work);
   net.backward(theta, work.g_logits, loss.uses_embedding() ? work.g_embedding.cview() : typename Net::View{},
                grad, g_x);
@@ -63,15 +81,15 @@ Scalar loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, type
 ///   grad  = ∇θℓ                  (if non-null)
 ///   hv    = H·v = ∂/∂θ ⟨∇θℓ, v⟩   (if non-null)
 ///   mixed = ∂/∂x ⟨∇θℓ, v⟩         (if non-empty; the image adjoint of an unrolled SGD step)
-/// and the loss is returned. This is the one Hessian-vector product of the library: the unrolled
-/// reverse sweep calls it with its inner loss. Flat vectors have net.num_params() values.
+/// and the loss is returned (detail::NoValue for a loss that keeps it on the device). This is the
+/// one Hessian-vector product of the library: the unrolled reverse sweep calls it with its inner
+/// loss. Flat vectors have net.num_params() values.
 template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
-Scalar hessian_vector_product(Net& net, Loss& loss, Work& work, const Scalar* theta,
-                              typename Net::View x, const Scalar* v, Scalar* grad, Scalar* hv,
-                              typename Net::MutView mixed = {}) {
+auto hessian_vector_product(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x,
+                            const Scalar* v, Scalar* grad, Scalar* hv, typename Net::MutView mixed = {}) {
   using View = typename Net::View;
   const auto out = net.forward(theta, x);
-  const Scalar value = loss.forward(out);
+  const auto value = detail::forward_value(loss, out);
   loss.backward(work);
   const auto tan = net.tangent(theta, v);
   loss.backward_tangent(tan, work);

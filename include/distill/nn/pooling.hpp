@@ -113,6 +113,109 @@ struct MaxScatterPlane {
   }
 };
 
+// The same maps a value per thread, for device memory: a thread per output value (per input
+// value for the transposes), so a warp reads and writes neighbouring addresses and every SM has
+// work (a thread per plane is 12,800 threads at a CIFAR ConvNet's first layer). Each value is
+// formed by the same operations in the same order as in the per-plane functors above, so both
+// give the same bits (EmulatedDevice runs these against the CPU's per-plane ones).
+
+/// Output value e of AvgPoolPlane.
+template <class T>
+struct AvgPoolElement {
+  PoolGeometry g;
+  const T* x;
+  T* y;
+  DISTILL_HOST_DEVICE void operator()(Index e) const {
+    const T scale = T(1) / T(g.k * g.k);
+    const Index plane = e / g.out_plane(), r = e - plane * g.out_plane();
+    const Index oh = r / g.ow, ow = r - oh * g.ow;
+    const T* in = x + plane * g.in_plane();
+    T s = 0;
+    for (Index i = 0; i < g.k; ++i)
+      for (Index j = 0; j < g.k; ++j) s += in[(oh * g.k + i) * g.iw + ow * g.k + j];
+    y[e] = s * scale;
+  }
+};
+
+/// Input value e of AvgUnpoolPlane (zero in the rows and columns no window covers).
+template <class T>
+struct AvgUnpoolElement {
+  PoolGeometry g;
+  const T* gy;
+  T* gx;
+  DISTILL_HOST_DEVICE void operator()(Index e) const {
+    const T scale = T(1) / T(g.k * g.k);
+    const Index plane = e / g.in_plane(), r = e - plane * g.in_plane();
+    const Index oh = (r / g.iw) / g.k, ow = (r - (r / g.iw) * g.iw) / g.k;
+    gx[e] = oh < g.oh && ow < g.ow ? gy[plane * g.out_plane() + oh * g.ow + ow] * scale : T(0);
+  }
+};
+
+/// Output value e of MaxPoolPlane and its arg-max (the index within the input plane).
+template <class T>
+struct MaxPoolElement {
+  PoolGeometry g;
+  const T* x;
+  T* y;
+  std::int32_t* argmax;
+  DISTILL_HOST_DEVICE void operator()(Index e) const {
+    const Index plane = e / g.out_plane(), r = e - plane * g.out_plane();
+    const Index oh = r / g.ow, ow = r - oh * g.ow;
+    const T* in = x + plane * g.in_plane();
+    Index best = oh * g.k * g.iw + ow * g.k;
+    for (Index i = 0; i < g.k; ++i)
+      for (Index j = 0; j < g.k; ++j) {
+        const Index idx = (oh * g.k + i) * g.iw + ow * g.k + j;
+        if (in[idx] > in[best]) best = idx;
+      }
+    y[e] = in[best];
+    argmax[e] = static_cast<std::int32_t>(best);
+  }
+};
+
+/// Output value e of MaxGatherPlane.
+template <class T>
+struct MaxGatherElement {
+  PoolGeometry g;
+  const T* x;
+  const std::int32_t* argmax;
+  T* y;
+  DISTILL_HOST_DEVICE void operator()(Index e) const {
+    const Index plane = e / g.out_plane();
+    y[e] = x[plane * g.in_plane() + argmax[e]];
+  }
+};
+
+/// Input value e of MaxScatterPlane: windows do not overlap (stride k), so at most one output
+/// routes to it, added to zero as the per-plane loop adds it.
+template <class T>
+struct MaxScatterElement {
+  PoolGeometry g;
+  const T* gy;
+  const std::int32_t* argmax;
+  T* gx;
+  DISTILL_HOST_DEVICE void operator()(Index e) const {
+    const Index plane = e / g.in_plane(), r = e - plane * g.in_plane();
+    const Index oh = (r / g.iw) / g.k, ow = (r - (r / g.iw) * g.iw) / g.k;
+    T v = T(0);
+    if (oh < g.oh && ow < g.ow) {
+      const Index o = plane * g.out_plane() + oh * g.ow + ow;
+      if (argmax[o] == r) v += gy[o];
+    }
+    gx[e] = v;
+  }
+};
+
+/// Runs a pooling map: a plane per item in host memory (the CPU's vectorised loops), a value per
+/// item elsewhere.
+template <class Backend, class PlaneF, class ElementF>
+void run_pooling(Index planes, Index plane_cost, Index values, const PlaneF& per_plane, const ElementF& per_value) {
+  if constexpr (kHostAccessible<typename Backend::memory_space>)
+    Backend::for_each(planes, per_plane, plane_cost);
+  else
+    Backend::for_each(values, per_value);
+}
+
 }  // namespace detail
 
 /// k×k average pooling with stride k (PyTorch AvgPool2d(k, k): trailing rows and columns that
@@ -142,8 +245,9 @@ class AvgPool {
   void backward(View gy, MutView gx) const {
     check_shape(output_shape(gx.shape()), gy.shape(), "AvgPool::backward output gradient");
     const Shape si = gx.shape();
-    Backend::for_each(si.n * si.c, detail::AvgUnpoolPlane<Scalar>{geometry(si), gy.data(), gx.data()},
-                      si.plane());
+    const detail::PoolGeometry g = geometry(si);
+    detail::run_pooling<Backend>(si.n * si.c, si.plane(), si.size(), detail::AvgUnpoolPlane<Scalar>{g, gy.data(), gx.data()},
+                                 detail::AvgUnpoolElement<Scalar>{g, gy.data(), gx.data()});
   }
   /// The backward map is linear in gy and independent of x: ġx = poolᵀ(ġy).
   void backward_tangent(View gy_dot, MutView gx_dot) const { backward(gy_dot, gx_dot); }
@@ -154,8 +258,9 @@ class AvgPool {
   }
   void pool(View x, MutView y) const {
     const Shape si = x.shape();
-    Backend::for_each(si.n * si.c, detail::AvgPoolPlane<Scalar>{geometry(si), x.data(), y.data()},
-                      si.plane());
+    const detail::PoolGeometry g = geometry(si);
+    detail::run_pooling<Backend>(si.n * si.c, si.plane(), y.size(), detail::AvgPoolPlane<Scalar>{g, x.data(), y.data()},
+                                 detail::AvgPoolElement<Scalar>{g, x.data(), y.data()});
   }
 
   Index k_;
@@ -181,25 +286,28 @@ class MaxPool {
     check_shape(so, y.shape(), "MaxPool::forward output");
     in_shape_ = si;
     argmax_.reserve(static_cast<std::size_t>(so.size()));
-    Backend::for_each(si.n * si.c,
-                      detail::MaxPoolPlane<Scalar>{geometry(si), x.data(), y.data(), argmax_.data()},
-                      si.plane());
+    const detail::PoolGeometry g = geometry(si);
+    detail::run_pooling<Backend>(si.n * si.c, si.plane(), so.size(),
+                                 detail::MaxPoolPlane<Scalar>{g, x.data(), y.data(), argmax_.data()},
+                                 detail::MaxPoolElement<Scalar>{g, x.data(), y.data(), argmax_.data()});
   }
   void tangent(View x_dot, MutView y_dot) const {
     check_cached(x_dot.shape(), "MaxPool::tangent");
     check_shape(output_shape(in_shape_), y_dot.shape(), "MaxPool::tangent output");
     const Shape si = in_shape_;
-    Backend::for_each(si.n * si.c,
-                      detail::MaxGatherPlane<Scalar>{geometry(si), x_dot.data(), argmax_.data(), y_dot.data()},
-                      si.plane());
+    const detail::PoolGeometry g = geometry(si);
+    detail::run_pooling<Backend>(si.n * si.c, si.plane(), y_dot.size(),
+                                 detail::MaxGatherPlane<Scalar>{g, x_dot.data(), argmax_.data(), y_dot.data()},
+                                 detail::MaxGatherElement<Scalar>{g, x_dot.data(), argmax_.data(), y_dot.data()});
   }
   void backward(View gy, MutView gx) const {
     check_cached(gx.shape(), "MaxPool::backward");
     check_shape(output_shape(in_shape_), gy.shape(), "MaxPool::backward output gradient");
     const Shape si = in_shape_;
-    Backend::for_each(si.n * si.c,
-                      detail::MaxScatterPlane<Scalar>{geometry(si), gy.data(), argmax_.data(), gx.data()},
-                      si.plane());
+    const detail::PoolGeometry g = geometry(si);
+    detail::run_pooling<Backend>(si.n * si.c, si.plane(), si.size(),
+                                 detail::MaxScatterPlane<Scalar>{g, gy.data(), argmax_.data(), gx.data()},
+                                 detail::MaxScatterElement<Scalar>{g, gy.data(), argmax_.data(), gx.data()});
   }
   /// Piecewise linear: the routing is fixed by the forward arg-max, so ġx = route(ġy).
   void backward_tangent(View gy_dot, MutView gx_dot) const { backward(gy_dot, gx_dot); }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <vector>
 
 #include "distill/backend/cpu/backend.hpp"
@@ -52,6 +54,20 @@ TEST_CASE("cpu::Backend: loops, sums and sample moves", "[backend][cpu]") {
   CHECK(cpu::Backend::sum(3, [&](Index i) { return big[i]; }) == 1.0);
   CHECK(cpu::Backend::sum(2, [&](Index i) { return big[i + 1]; }, 1e16) == 1.0);
   CHECK(cpu::Backend::sum(2, [&](Index i) { return big[2 - i]; }, 1e16) == 0.0);
+
+  // The _to forms write what the host-returning forms return. Distribution matching's loss
+  // moved from squared_norm(x) to dot_to(x, x): Eigen forms both by the same reduction, so the
+  // bits are the same (checked over the sizes up to a ConvNet's embedding).
+  double into = 0;
+  cpu::Backend::sum_to(3, [&](Index i) { return big[i]; }, &into);
+  CHECK(into == 1.0);
+  std::vector<float> x(4096);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i) * 0.37) * 3.0);
+  for (Index m : {1, 7, 16, 33, 255, 1000, 2048, 4096}) {
+    float d = 0;
+    cpu::Backend::dot_to(m, x.data(), x.data(), &d);
+    CHECK(d == cpu::Backend::squared_norm(m, x.data()));
+  }
 
   const float src[] = {0, 1, 2, 3, 4, 5};  // three samples of two values
   const Index index[] = {2, 0, 2};

@@ -57,11 +57,17 @@ struct Backend {
     for (Index i = 0; i < n; ++i) init += f(i);
     return init;
   }
+  /// *out = Σ f(i), as sum(n, f) adds it.
+  template <class F>
+  static void sum_to(Index n, const F& f, double* out) {
+    *out = sum(n, f);
+  }
   template <class T>
   static void fill(Index n, T value, T* dst) {
     std::fill(dst, dst + n, value);
   }
-  /// dst[j] = src[index[j]] for whole samples of sample_size values, j < count.
+  /// dst[j] = src[index[j]] for whole samples of sample_size values, j < count (the indices in
+  /// the backend's memory, as the samples).
   template <class T>
   static void gather_samples(Index sample_size, const Index* index, Index count, const T* src, T* dst) {
     for (Index j = 0; j < count; ++j)
@@ -82,6 +88,10 @@ struct Backend {
   static T dot(Index n, const T* x, const T* y) {
     return Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(x, n).dot(
         Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(y, n));
+  }
+  template <class T>
+  static void dot_to(Index n, const T* x, const T* y, T* out) {
+    *out = dot(n, x, y);
   }
   /// y += alpha·x.
   template <class T>

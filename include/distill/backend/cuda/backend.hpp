@@ -3,6 +3,9 @@
 
 // Needs nvcc: the functions below launch kernels.
 
+#include <string>
+#include <utility>
+
 #include "distill/backend/backend.hpp"
 #include "distill/backend/cuda/blas.hpp"
 #include "distill/backend/cuda/context.hpp"
@@ -31,10 +34,12 @@ struct Block {
 /// same host-device functor the CPU backend runs, cuBLAS for BLAS, a convolution policy
 /// (conv::Cudnn, conv::Im2colGemm or conv::Direct) and a per-group policy (groups::Block or
 /// groups::Thread). All work is queued on the context's stream; the functions that return a
-/// number to the host (sum, dot, squared_norm) and copy_to_host wait for it.
+/// number to the host (sum, dot, squared_norm) and copy_to_host wait for it, their `_to` forms
+/// (sum_to, dot_to) do not. Uploads are fastest from page-locked memory (staging_space).
 template <class ConvPolicy, class GroupPolicy = groups::Block>
 struct BasicBackend {
   using memory_space = DeviceSpace;
+  using staging_space = PinnedSpace;
   using conv_policy = ConvPolicy;
   using group_policy = GroupPolicy;
   static constexpr const char* name = "cuda";
@@ -67,6 +72,15 @@ struct BasicBackend {
     return init + s;
   }
 
+  /// *out (device memory) = Σ f(i), by sum's tree; queued, nothing waits.
+  template <class F>
+  static void sum_to(Index n, const F& f, double* out) {
+    if (n <= 0) return fill(1, 0.0, out);
+    const unsigned blocks = sum_blocks(n);
+    DeviceArray<double> partials(blocks > 1 ? blocks : 0);
+    launch_sum(n, f, out, partials.data());
+  }
+
   template <class T>
   static void copy(Index n, const T* src, T* dst) {
     DeviceSpace::copy(dst, src, std::size_t(n) * sizeof(T));
@@ -89,26 +103,27 @@ struct BasicBackend {
   static void fill(Index n, T value, T* dst) {
     for_each(n, detail::FillValue<T>{value, dst});
   }
-  /// `index` is host memory (the minibatch of an unroll step); it is uploaded first.
+  /// `index` is device memory (an unroll uploads its whole plan of minibatches at once).
   template <class T>
   static void gather_samples(Index sample_size, const Index* index, Index count, const T* src, T* dst) {
     if (count <= 0) return;
-    DeviceArray<Index> idx{std::size_t(count)};
-    copy_from_host(count, index, idx.data());
-    for_each(count * sample_size, detail::GatherSamples<T>{sample_size, idx.data(), src, dst});
+    for_each(count * sample_size, detail::GatherSamples<T>{sample_size, index, src, dst});
   }
   template <class T>
   static void scatter_add_samples(Index sample_size, const Index* index, Index count, T alpha, const T* src,
                                   T* dst) {
     if (count <= 0) return;
-    DeviceArray<Index> idx{std::size_t(count)};
-    copy_from_host(count, index, idx.data());
-    for_each(sample_size, detail::ScatterAddSamples<T>{sample_size, count, idx.data(), alpha, src, dst});
+    for_each(sample_size, detail::ScatterAddSamples<T>{sample_size, count, index, alpha, src, dst});
   }
 
   template <class T>
   static T dot(Index n, const T* x, const T* y) {
     return blas::dot(Context::current().cublas(), n, x, y);
+  }
+  /// *out (device memory) = ⟨x, y⟩ in cuBLAS's device pointer mode; queued, nothing waits.
+  template <class T>
+  static void dot_to(Index n, const T* x, const T* y, T* out) {
+    blas::dot_to(Context::current().cublas(), n, x, y, out);
   }
   template <class T>
   static void axpy(Index n, T alpha, const T* x, T* y) {
@@ -132,6 +147,13 @@ struct BasicBackend {
 
   template <class T>
   using Convolution = typename ConvPolicy::template Convolution<T>;
+
+  /// Step graphs (Context::set_graphs): the unroll's steps run through run_step.
+  static bool graphs() { return Context::current().graphs(); }
+  template <class F>
+  static void run_step(const std::string& key, F&& f) {
+    Context::current().run_step(key, std::forward<F>(f));
+  }
 };
 
 /// The default CUDA backend: cuDNN convolutions.

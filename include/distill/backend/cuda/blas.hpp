@@ -3,7 +3,9 @@
 
 // cuBLAS for float and double under the names the backend uses. Scalars are passed and
 // returned on the host (CUBLAS_POINTER_MODE_HOST, the handle's default), so dot waits for
-// the stream.
+// the stream; dot_to writes its result to device memory and does not.
+
+#include <type_traits>
 
 #include <cublas_v2.h>
 
@@ -60,6 +62,20 @@ inline double dot(cublasHandle_t h, Index n, const double* x, const double* y) {
   DISTILL_CUDA_CHECK(cublasDdot(h, DISTILL_CUDA_INT(n), x, 1, y, 1, &r));
   return r;
 }
+/// *out = ⟨x, y⟩ with `out` in device memory (CUBLAS_POINTER_MODE_DEVICE for this call only):
+/// queued on the handle's stream, nothing waits.
+template <class T>
+void dot_to(cublasHandle_t h, Index n, const T* x, const T* y, T* out) {
+  DISTILL_CUDA_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE));
+  cublasStatus_t status;
+  if constexpr (std::is_same<T, float>::value)
+    status = cublasSdot(h, DISTILL_CUDA_INT(n), x, 1, y, 1, out);
+  else
+    status = cublasDdot(h, DISTILL_CUDA_INT(n), x, 1, y, 1, out);
+  DISTILL_CUDA_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+  DISTILL_CUDA_CHECK(status);
+}
+
 inline void axpy(cublasHandle_t h, Index n, float alpha, const float* x, float* y) {
   DISTILL_CUDA_CHECK(cublasSaxpy(h, DISTILL_CUDA_INT(n), &alpha, x, 1, y, 1));
 }

@@ -1,8 +1,11 @@
 #ifndef DISTILL_BACKEND_CUDA_CONTEXT_HPP
 #define DISTILL_BACKEND_CUDA_CONTEXT_HPP
 
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -44,6 +47,9 @@ class Context {
     DISTILL_CUDA_CHECK(cudnnCreate(&cudnn_));
     DISTILL_CUDA_CHECK(cudnnSetStream(cudnn_, stream_));
     set_tf32(false);
+    // The one switch of step graphs for any program: DISTILL_CUDA_GRAPHS=1.
+    const char* graphs = std::getenv("DISTILL_CUDA_GRAPHS");
+    graphs_ = graphs && std::string(graphs) == "1";
   }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
@@ -51,6 +57,7 @@ class Context {
     // Errors are ignored: a destructor must not throw, and at process exit the driver may be
     // shutting down already.
     cudaStreamSynchronize(stream_);
+    for (auto& [key, exec] : graphs_by_key_) cudaGraphExecDestroy(exec);
     pool_.reset();
     cudnnDestroy(cudnn_);
     cublasDestroy(cublas_);
@@ -78,6 +85,59 @@ class Context {
   /// The cuDNN math type matching the TF32 switch.
   cudnnMathType_t cudnn_math() const { return tf32_ ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH; }
 
+  /// CUDA graphs for the repeated steps of a loop, off by default (on when the environment has
+  /// DISTILL_CUDA_GRAPHS=1 as the context is made): with them on, run_step
+  /// captures a step the second time its key comes (the first run settles the workspaces and
+  /// cuDNN's plans) and replays the graph from then on, one launch instead of hundreds. The
+  /// results are the same bits (the same kernels on the same addresses, in the same order).
+  bool graphs() const { return graphs_; }
+  void set_graphs(bool on) {
+    graphs_ = on;
+    if (!on) clear_graphs();
+  }
+
+  /// Runs f, the work of one step whose launches depend only on `key` (the caller puts
+  /// everything else at fixed addresses), directly or through its graph (see graphs()).
+  /// A capture that allocates is discarded and f run directly: that key is not captured again.
+  template <class F>
+  void run_step(const std::string& key, F&& f) {
+    if (!graphs_) return f();
+    if (pool_->take_stale()) clear_graphs();
+    const auto found = graphs_by_key_.find(key);
+    if (found != graphs_by_key_.end()) {
+      DISTILL_CUDA_CHECK(cudaGraphLaunch(found->second, stream_));
+      return;
+    }
+    if (seen_.insert(key).second || refused_.count(key)) return f();
+    cudaGraph_t graph = nullptr;
+    pool_->begin_capture();
+    DISTILL_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
+    try {
+      f();
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      pool_->end_capture();
+      cudaGetLastError();  // the capture's error is reported by the exception
+      throw;
+    }
+    DISTILL_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    if (!pool_->end_capture()) {
+      cudaGraphDestroy(graph);
+      refused_.insert(key);
+      return f();  // the captured work never ran
+    }
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t made = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    DISTILL_CUDA_CHECK(made);
+    graphs_by_key_[key] = exec;
+    DISTILL_CUDA_CHECK(cudaGraphLaunch(exec, stream_));
+  }
+  /// Graphs captured so far, and keys refused.
+  std::size_t graph_count() const { return graphs_by_key_.size(); }
+  std::size_t refused_graph_count() const { return refused_.size(); }
+
   /// Waits for all work queued on the stream (and reports any asynchronous kernel error).
   void synchronize() const { DISTILL_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
@@ -96,6 +156,16 @@ class Context {
   cudnnHandle_t cudnn_ = nullptr;
   std::unique_ptr<DevicePool> pool_ = std::make_unique<DevicePool>();
   bool tf32_ = false;
+  bool graphs_ = false;
+  std::unordered_map<std::string, cudaGraphExec_t> graphs_by_key_;
+  std::unordered_set<std::string> seen_, refused_;
+
+  void clear_graphs() {
+    for (auto& [key, exec] : graphs_by_key_) cudaGraphExecDestroy(exec);
+    graphs_by_key_.clear();
+    seen_.clear();
+    refused_.clear();
+  }
 };
 
 /// Switches TF32 on or off for a scope and restores the previous mode after it.

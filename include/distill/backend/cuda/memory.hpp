@@ -2,6 +2,7 @@
 #define DISTILL_BACKEND_CUDA_MEMORY_HPP
 
 #include <cstddef>
+#include <cstring>
 
 #include "distill/backend/cuda/context.hpp"
 
@@ -24,6 +25,31 @@ struct DeviceSpace {
   }
   static void zero(void* dst, std::size_t bytes) {
     if (bytes) DISTILL_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, Context::current().stream()));
+  }
+};
+
+/// Page-locked host memory (cudaMallocHost): host code reads and writes it like any host memory,
+/// and a copy from it to the device is a DMA the stream runs without a bounce through a driver
+/// buffer (and may be captured in a graph). What a loop uploads once per iteration is staged
+/// here. The copy runs after cudaMemcpyAsync returns, so the host may write the buffer again
+/// only after a wait for the stream: the library's users of it (Unroll, BatchDsa::stage,
+/// DistributionMatching) end each iteration with a download that waits.
+struct PinnedSpace {
+  static constexpr const char* name = "cuda pinned";
+  static constexpr bool kHostAccessible = true;
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    if (bytes) DISTILL_CUDA_CHECK(cudaMallocHost(&p, bytes));
+    return p;
+  }
+  static void deallocate(void* p) noexcept {
+    if (p) cudaFreeHost(p);
+  }
+  static void copy(void* dst, const void* src, std::size_t bytes) {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  static void zero(void* dst, std::size_t bytes) {
+    if (bytes) std::memset(dst, 0, bytes);
   }
 };
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <cuda_runtime.h>
@@ -51,6 +52,7 @@ class DevicePool {
       p = device_malloc(size);
     }
     used_[p] = size;
+    if (capturing_) allocated_in_capture_ = true;
     stats_.in_use += size;
     stats_.peak_in_use = std::max(stats_.peak_in_use, stats_.in_use);
     return p;
@@ -61,9 +63,38 @@ class DevicePool {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = used_.find(p);
     if (it == used_.end()) return;  // not ours: ignored rather than corrupting the cache
+    if (graph_blocks_.erase(p)) {
+      stale_ = true;
+      graph_blocks_.clear();
+    }
     stats_.in_use -= it->second;
     free_[it->second].push_back(p);
     used_.erase(it);
+  }
+
+  /// Graph capture (Context::run_step). A graph keeps the addresses it was captured with, so:
+  /// an allocation while capturing makes the capture unusable (the block could go to another
+  /// owner while the graph still writes it), and the blocks in use when a capture ends are held
+  /// for the graphs: freeing one of them later makes every graph stale.
+  void begin_capture() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capturing_ = true;
+    allocated_in_capture_ = false;
+  }
+  /// Whether the capture allocated nothing (its graph may be kept).
+  bool end_capture() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capturing_ = false;
+    if (allocated_in_capture_) return false;
+    for (const auto& [p, size] : used_) graph_blocks_.insert(p);
+    return true;
+  }
+  /// Whether a block held for the graphs was freed since the last call.
+  bool take_stale() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool stale = stale_;
+    stale_ = false;
+    return stale;
   }
 
   /// Returns every cached block to the device (synchronises, as cudaFree does).
@@ -126,6 +157,8 @@ class DevicePool {
   mutable std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<void*>> free_;
   std::unordered_map<void*, std::size_t> used_;
+  std::unordered_set<void*> graph_blocks_;
+  bool capturing_ = false, allocated_in_capture_ = false, stale_ = false;
   Stats stats_;
 };
 
