@@ -6,7 +6,7 @@
 
 #include "distill/augment/multi_formation.hpp"
 #include "distill/backend/cpu/backend.hpp"
-#include "support/random_tensor.hpp"
+#include "support/normal_tensor.hpp"
 #include "support/same_bits.hpp"
 
 // The batch-wide element kernels (what a GPU runs, a thread per value) on the CPU backend
@@ -24,7 +24,7 @@ const DsaOp kOps[] = {DsaOp::kColor, DsaOp::kCrop, DsaOp::kCutout, DsaOp::kFlip,
 template <class Scalar>
 void check_draw(const Dsa<Scalar>& dsa, const BatchDsa<Scalar, cpu::Backend>& batch, const DsaDraw& draw,
                 const Shape& s, std::uint64_t seed) {
-  const Tensor<Scalar> x = test::random_tensor<Scalar>(s, seed, 3);
+  const Tensor<Scalar> x = test::normal_tensor<Scalar>(s, seed, 3);
   Tensor<Scalar> want(s), got(s);
   dsa.forward(draw, x, want);
   batch.forward(draw, x, got);
@@ -117,7 +117,7 @@ TEST_CASE("BatchDsa: in place, empty tangents, no ops and bad shapes", "[augment
   const BatchDsa<double, cpu::Backend> batch(config);
   const DsaDraw d = batch.draw(s, 5);
   CHECK(d == dsa.draw(s, 5));
-  const Tensor<double> x = test::random_tensor<double>(s, 13, 3);
+  const Tensor<double> x = test::normal_tensor<double>(s, 13, 3);
   Tensor<double> want(s), got(s);
   SECTION("in place equals Dsa out of place, chained and single") {
     DsaConfig one;
@@ -169,7 +169,7 @@ TEMPLATE_TEST_CASE("decode_formation on a backend equals the host decoding and i
       if (s.h % factor || s.w % factor) continue;
       INFO("stored " << s << " factor " << factor);
       const Shape d = decoded_shape(s, factor);
-      const Tensor<T> stored = test::random_tensor<T>(s, 1, 3), grad = test::random_tensor<T>(d, 2, 3);
+      const Tensor<T> stored = test::normal_tensor<T>(s, 1, 3), grad = test::normal_tensor<T>(d, 2, 3);
       Tensor<T> want(d), got(d);
       decode_formation(stored.cview(), factor, want.view());
       decode_formation<cpu::Backend>(stored.cview(), factor, got.view());

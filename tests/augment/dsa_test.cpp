@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "support/gradcheck.hpp"
-#include "support/random_tensor.hpp"
+#include "support/normal_tensor.hpp"
 #include "support/same_bits.hpp"
 
 using namespace distill;
@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("Dsa: flip reverses columns of the flipped samples", "[augmen
   DsaDraw d = dsa.draw(s, 1);
   d.samples[0].flip = true;
   d.samples[1].flip = false;
-  const Tensor<TestType> x = test::random_tensor<TestType>(s, 1, 5);
+  const Tensor<TestType> x = test::normal_tensor<TestType>(s, 1, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   for (Index c = 0; c < s.c; ++c)
@@ -143,7 +143,7 @@ TEMPLATE_TEST_CASE("Dsa: crop shifts by the drawn offset with zero fill", "[augm
   const Shape s(16, 2, 32, 24);
   const Dsa<TestType> dsa(only(DsaOp::kCrop));
   const DsaDraw d = dsa.draw(s, 3);
-  const Tensor<TestType> x = test::random_tensor<TestType>(s, 2, 5);
+  const Tensor<TestType> x = test::normal_tensor<TestType>(s, 2, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   bool nonzero_shift = false;
@@ -186,7 +186,7 @@ TEMPLATE_TEST_CASE("Dsa: cutout zeroes the drawn square, clipped at the borders"
   d.samples[0].cutout_cx = 32;  // columns [24, 32)
   d.samples[1].cutout_cy = 16;  // rows [8, 24), the full square
   d.samples[1].cutout_cx = 9;   // columns [1, 17)
-  const Tensor<TestType> x = test::random_tensor<TestType>(s, 3, 5);
+  const Tensor<TestType> x = test::normal_tensor<TestType>(s, 3, 5);
   Tensor<TestType> y(s);
   dsa.forward(d, x, y);
   for (Index n = 0; n < s.n; ++n) {
@@ -229,7 +229,7 @@ TEST_CASE("Dsa: cutout centre range follows the parity of the side", "[augment][
 TEMPLATE_TEST_CASE("Dsa: scale 1 and rotation 0 are the identity", "[augment][dsa][cpu]", float,
                    double) {
   const Shape s(2, 3, 9, 7);
-  const Tensor<TestType> x = test::random_tensor<TestType>(s, 4, 5);
+  const Tensor<TestType> x = test::normal_tensor<TestType>(s, 4, 5);
   Tensor<TestType> y(s);
   for (DsaOp op : {DsaOp::kScale, DsaOp::kRotate}) {
     INFO("op " << dsa_op_name(op));
@@ -253,7 +253,7 @@ TEST_CASE("Dsa: scale and rotate follow affine_grid + grid_sample(align_corners=
     DsaDraw d = scale.draw(s, 1);
     d.samples[0].scale_x = 2;
     d.samples[0].scale_y = 1;
-    const Tensor<double> x = test::random_tensor<double>(s, 6, 5);
+    const Tensor<double> x = test::normal_tensor<double>(s, 6, 5);
     Tensor<double> y(s);
     scale.forward(d, x, y);
     for (Index h = 0; h < 3; ++h) {
@@ -284,7 +284,7 @@ TEST_CASE("Dsa: scale and rotate follow affine_grid + grid_sample(align_corners=
     const Shape s(1, 2, 6, 6);
     DsaDraw d = rotate.draw(s, 1);
     d.samples[0].rotate = std::acos(-1.0) / 2;
-    const Tensor<double> x = test::random_tensor<double>(s, 7, 5);
+    const Tensor<double> x = test::normal_tensor<double>(s, 7, 5);
     Tensor<double> y(s);
     rotate.forward(d, x, y);
     for (Index c = 0; c < 2; ++c)
@@ -318,7 +318,7 @@ TEMPLATE_TEST_CASE("Dsa: color adds the brightness shift, saturation and contras
                    "[augment][dsa][cpu]", float, double) {
   const Shape s(4, 3, 5, 6);
   const Dsa<TestType> dsa(only(DsaOp::kColor));
-  const Tensor<TestType> x = test::random_tensor<TestType>(s, 8, 5);
+  const Tensor<TestType> x = test::normal_tensor<TestType>(s, 8, 5);
   Tensor<TestType> y(s);
   const DsaDraw drawn = dsa.draw(s, 6);
   for (const auto& p : drawn.samples) {
@@ -389,7 +389,7 @@ TEST_CASE("Dsa: mode kAll applies the listed ops in order", "[augment][dsa][cpu]
   const Shape s(3, 3, 8, 8);
   const DsaDraw d = dsa.draw(s, 2);
   REQUIRE(d.ops == config.ops);
-  const Tensor<double> x = test::random_tensor<double>(s, 9, 5);
+  const Tensor<double> x = test::normal_tensor<double>(s, 9, 5);
   Tensor<double> y(s), a(s), b(s);
   dsa.forward(d, x, y);
   DsaDraw step = d;
@@ -405,7 +405,7 @@ TEST_CASE("Dsa: mode kAll applies the listed ops in order", "[augment][dsa][cpu]
 TEST_CASE("Dsa: a replayed draw gives bitwise identical output; other seeds differ",
           "[augment][dsa][cpu]") {
   const Shape s(8, 3, 16, 16);
-  const Tensor<float> x = test::random_tensor<float>(s, 10, 5);
+  const Tensor<float> x = test::normal_tensor<float>(s, 10, 5);
   for (DsaMode mode : {DsaMode::kSingle, DsaMode::kAll}) {
     DsaConfig config;
     config.mode = mode;
@@ -431,7 +431,7 @@ TEST_CASE("Dsa: a replayed draw gives bitwise identical output; other seeds diff
 TEST_CASE("Dsa: a shared draw gives identical transforms on batches of different sizes",
           "[augment][dsa][cpu]") {
   const Shape real_shape(256, 3, 8, 8), syn_shape(10, 3, 8, 8);
-  const Tensor<float> syn = test::random_tensor<float>(syn_shape, 11, 5);
+  const Tensor<float> syn = test::normal_tensor<float>(syn_shape, 11, 5);
   Tensor<float> real(real_shape);
   for (Index n = 0; n < 256; ++n)
     std::copy(syn.data() + (n % 10) * syn_shape.sample_size(),
@@ -503,7 +503,7 @@ TEST_CASE("Dsa: mode S picks each family about equally often", "[augment][dsa][c
 TEST_CASE("Dsa: results do not depend on the thread count", "[augment][dsa][cpu]") {
   const int saved = max_threads();
   const Shape s(64, 3, 16, 16);  // 64 · 768 elements: above the parallel grain
-  const Tensor<double> x = test::random_tensor<double>(s, 12, 5);
+  const Tensor<double> x = test::normal_tensor<double>(s, 12, 5);
   std::vector<DsaConfig> configs;
   for (DsaOp op : kAllOps) configs.push_back(only(op));
   configs.emplace_back();
@@ -539,7 +539,7 @@ TEST_CASE("Dsa: in place, empty tangents, no ops and float against double", "[au
   config.mode = DsaMode::kAll;
   const Dsa<double> dsa(config);
   const DsaDraw d = dsa.draw(s, 5);
-  const Tensor<double> x = test::random_tensor<double>(s, 13, 5);
+  const Tensor<double> x = test::normal_tensor<double>(s, 13, 5);
   Tensor<double> y(s);
   SECTION("in place equals out of place, single op and chained") {
     for (const DsaDraw& draw : {d, Dsa<double>(only(DsaOp::kRotate)).draw(s, 5)}) {

@@ -65,10 +65,7 @@ TransferCounts unrolled_counts(const std::string& name) {
 // come back. DATM-CLR's outer contrastive term adds its two views' draws and its labels, and its
 // loss. DM uploads the iteration's two networks, real indices, synthetic images and draws, and
 // reads back the distances and the gradients; a TGDD step (one class) uploads the same but the
-// networks (once per iteration) and also reads back its constraint's values. Before the
-// transfers were taken out of the steps these were, at N = 3 / 6: MTT 25 / 49 uploads and
-// 14 / 23 waits, DATM 29 / 56 and 15 / 24, DATM-CLR 52 / 97 and 36 / 63; DM 22 and 8; a TGDD
-// step 6 and 3.
+// networks (once per iteration) and also reads back its constraint's values.
 TEST_CASE("emulated device: an outer iteration moves a fixed amount, none of it inside the unrolled steps",
           "[backend][emulated]") {
   SECTION("MTT") { CHECK(unrolled_counts<MTT>("mtt") == TransferCounts{4, 3, 3}); }

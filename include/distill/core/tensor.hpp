@@ -166,6 +166,11 @@ class Tensor {
   Shape shape_{};
 };
 
+/// The parameter vector of a network on a backend: an Eigen vector in host memory, a
+/// [P, 1] tensor in any other space (both have data() and size()).
+template <class Scalar, class Space>
+using ParamVectorIn = std::conditional_t<kHostAccessible<Space>, Vector<Scalar>, Tensor<Scalar, Space>>;
+
 }  // namespace distill
 
 #endif  // DISTILL_CORE_TENSOR_HPP

@@ -157,11 +157,14 @@ class DistributionMatching {
   double label_momentum() const { return 0; }
 
   /// One run's working state on the network's backend. On a device, the training set is
-  /// uploaded once when it fits in SampleSource::kResidentBytes (each class's real batch is then
-  /// gathered there), else each real batch is gathered on the host and uploaded; every step uploads the
-  /// class's synthetic images and the stage's networks (per iteration) and brings the image
-  /// gradients back, so the driver's set and optimiser stay on the host whatever the device.
-  /// Initialisation runs on a host twin of the network: the same bits on every device.
+  /// uploaded once when it fits in SampleSource::kResidentBytes (the real batches are then
+  /// gathered there), else the real batches are gathered on the host and uploaded. Each iterate
+  /// call plans all its classes at once: one upload of their real batches' indices, one of
+  /// their synthetic images, one of their augmentation draws (and the stage's networks once per
+  /// iteration); the classes' losses stay on the device until one read-back of the distances,
+  /// the constraint's values and the image gradients at the end, so the driver's set and
+  /// optimiser stay on the host whatever the device. Initialisation runs on a host twin of the
+  /// network: the same bits on every device.
   template <class Net>
   class State {
     static_assert(std::is_same<typename Net::scalar_type, float>::value,

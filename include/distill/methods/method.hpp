@@ -10,10 +10,18 @@
 #include "distill/augment/dsa.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/synthetic_set.hpp"
-#include "distill/methods/unroll.hpp"
 #include "distill/train/experts.hpp"
 
 namespace distill {
+
+/// Gradients of an outer (distillation) loss with respect to the synthetic set's variables, in
+/// the memory space of the backend that computed them.
+template <class Scalar, class Space = HostSpace>
+struct SyntheticGradients {
+  Tensor<Scalar, Space> images;        ///< [N, C, H, W]
+  Tensor<Scalar, Space> label_logits;  ///< [N, K] when the labels are soft, else empty
+  double lr = 0;                       ///< ∂L/∂α
+};
 
 /// What one outer iteration of a method reports to the driver.
 struct IterationReport {

@@ -15,6 +15,7 @@
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
 #include "distill/methods/inner_loss.hpp"
+#include "distill/methods/method.hpp"
 #include "distill/nn/hessian_vector.hpp"
 
 namespace distill {
@@ -58,20 +59,6 @@ enum class UnrollGradient {
   kExact,  ///< the adjoint λ_k = λ_{k+1} − α·H_k·λ_{k+1} is propagated through every step
   kTesla   ///< TESLA: every step sees λ_N (no Hessian term); exact for N = 1 only
 };
-
-/// Gradients of an outer (distillation) loss with respect to the synthetic set's variables, in
-/// the memory space of the backend that computed them.
-template <class Scalar, class Space = HostSpace>
-struct SyntheticGradients {
-  Tensor<Scalar, Space> images;        ///< [N, C, H, W]
-  Tensor<Scalar, Space> label_logits;  ///< [N, K] when the labels are soft, else empty
-  double lr = 0;                       ///< ∂L/∂α
-};
-
-/// The parameter vector of a network on a backend: an Eigen vector in host memory, a
-/// [P, 1] tensor in any other space (both have data() and size()).
-template <class Scalar, class Space>
-using ParamVectorIn = std::conditional_t<kHostAccessible<Space>, Vector<Scalar>, Tensor<Scalar, Space>>;
 
 /// N SGD steps of a student from an expert checkpoint on augmented minibatches of a synthetic
 /// set, θ_{k+1} = θ_k − α·∇θℓ(θ_k; A_k(X[B_k]), Y[B_k]), the normalised distance
