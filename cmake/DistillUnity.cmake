@@ -1,11 +1,12 @@
-# distill_unity_sources(<out-var> NAME <directory> BASE <dir> SOURCES <files> [PARTS <n>])
+# distill_unity_sources(<out-var> NAME <directory> BASE <dir> SOURCES <files> [PARTS <n>] [FLAT])
 # Joins SOURCES into one translation unit per top-level folder under BASE (tests/methods/*.cpp
 # become <build>/NAME/methods.cpp, which includes them in order) and sets <out-var> to those
 # units. A unity unit parses the headers and instantiates the templates its sources share once
 # instead of once per source: for the test suites that is most of their compile time. With
 # PARTS, each folder's sources are dealt into n units (all.1.cu, all.2.cu, ...), so that a
 # folder of long sources does not become one object that the whole build waits for. Works for
-# any language, CUDA included (CMake's UNITY_BUILD joins no CUDA sources before 3.31).
+# any language, CUDA included (CMake's UNITY_BUILD joins no CUDA sources before 3.31). FLAT
+# treats every folder as one (units all.cu, or all.1.cu … with PARTS).
 #
 # Sources in one unit share their file-local names. Two files' helpers of the same name are a
 # compile error when their signatures match, but an overload with other parameter types would
@@ -13,7 +14,7 @@
 # declare the same name at file scope (column 0: functions, variables, types, aliases;
 # identical `using X = Y;` lines excepted). Shared helpers belong in tests/support.
 function(distill_unity_sources out)
-  cmake_parse_arguments(ARG "" "NAME;BASE;PARTS" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "FLAT" "NAME;BASE;PARTS" "SOURCES" ${ARGN})
   if(NOT ARG_PARTS)
     set(ARG_PARTS 1)
   endif()
@@ -21,7 +22,7 @@ function(distill_unity_sources out)
   foreach(source IN LISTS ARG_SOURCES)
     file(RELATIVE_PATH relative ${ARG_BASE} ${source})
     string(REGEX MATCH "^[^/]+/" group "${relative}")
-    if(group)
+    if(group AND NOT ARG_FLAT)
       string(REGEX REPLACE "/$" "" group "${group}")
     else()
       set(group all)

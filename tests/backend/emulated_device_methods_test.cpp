@@ -43,8 +43,8 @@ void check_state(const DistillSettings& s) {
     for (Index step = 0; step < host.steps_per_iteration(); ++step) {
       INFO("iteration " << it << " step " << step);
       SyntheticGradients<float> ga, gb;
-      const IterationReport ra = host.iterate(it, step, 11, a, ga);
-      const IterationReport rb = device.iterate(it, step, 11, a, gb);
+      const StepReport ra = host.iterate(it, step, 11, a, ga);
+      const StepReport rb = device.iterate(it, step, 11, a, gb);
       CHECK(rb.loss == ra.loss);
       CHECK(rb.info == ra.info);
       CHECK(same_bits(gb.images, ga.images));

@@ -63,13 +63,13 @@ struct PoisonedMethod {
       for (Index i : idx) syn.labels.push_back(train_.labels[i]);
     }
     Index steps_per_iteration() const { return 1; }
-    IterationReport iterate(Index iteration, Index, std::uint64_t, const SyntheticSet& syn,
+    StepReport iterate(Index iteration, Index, std::uint64_t, const SyntheticSet& syn,
                             SyntheticGradients<float>& g) {
       g.images.resize(syn.images.shape());
       g.images.vec().setConstant(0.01f);
       g.label_logits.resize(Shape(0, 0));
       g.lr = 0;
-      IterationReport r;
+      StepReport r;
       r.loss = iteration >= m_.poison_at ? std::nan("") : 1.0;
       return r;
     }

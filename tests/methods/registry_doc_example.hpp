@@ -28,7 +28,7 @@ class MeanMatching {
     }
     distill::Index steps_per_iteration() const { return 1; }
 
-    distill::IterationReport iterate(distill::Index iteration, distill::Index /*step*/, std::uint64_t seed,
+    distill::StepReport iterate(distill::Index iteration, distill::Index /*step*/, std::uint64_t seed,
                                      const distill::SyntheticSet& syn, distill::SyntheticGradients<float>& g) {
       using distill::Index;
       const Index d = syn.images.shape().sample_size();
@@ -44,7 +44,7 @@ class MeanMatching {
       g.images.resize(syn.images.shape());
       g.label_logits.resize(distill::Shape(0, 0));
       g.lr = 0;
-      distill::IterationReport r;
+      distill::StepReport r;
       for (Index j = 0; j < syn.size(); ++j) {
         const distill::Vector<float> diff = image(syn.images, j, d) - mean[syn.labels[j]];
         Eigen::Map<distill::Vector<float>>(g.images.data() + j * d, d) = diff;  // ∂L/∂s_j

@@ -84,10 +84,10 @@ TEST_CASE("Settings: data without a published preset take the method's defaults 
   CHECK(idx.settings.iterations == preset_settings("dm", "cifar10-ipc10").iterations);
   // The nearest published IPC, the smaller on a tie.
   std::string origin;
-  CHECK(method_defaults("mtt", "cifar10", 2, &origin).syn_steps == preset_settings("mtt", "cifar10-ipc1").syn_steps);
+  CHECK(nearest_preset_settings("mtt", "cifar10", 2, &origin).syn_steps == preset_settings("mtt", "cifar10-ipc1").syn_steps);
   CHECK(origin == "the mtt preset cifar10-ipc1 (1 per class on CIFAR-10)");
-  CHECK(method_defaults("mtt", "cifar10", 40, &origin).max_start_epoch == 40);
-  CHECK(method_defaults("datm-clr", "idx", 10).fusion);
-  CHECK(method_defaults("tgdd", "idx", 1).alpha == 2.5);
-  CHECK(method_defaults("tgdd", "idx", 1).ipc == 1);
+  CHECK(nearest_preset_settings("mtt", "cifar10", 40, &origin).max_start_epoch == 40);
+  CHECK(nearest_preset_settings("datm-clr", "idx", 10).fusion);
+  CHECK(nearest_preset_settings("tgdd", "idx", 1).alpha == 2.5);
+  CHECK(nearest_preset_settings("tgdd", "idx", 1).ipc == 1);
 }

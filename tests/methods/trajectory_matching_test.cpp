@@ -50,7 +50,7 @@ TEST_CASE("TrajectoryMatching: the generating set has matching loss 0", "[method
   state.initialize(syn, 1, 0);  // real init: the only image of each class, i.e. the expert's data
   SyntheticGradients<float> g;
   for (Index it = 0; it < 5; ++it) {
-    const IterationReport r = state.iterate(it, 0, 0, syn, g);
+    const StepReport r = state.iterate(it, 0, 0, syn, g);
     CHECK(r.loss < 1e-8);
     CHECK(g.images.vec().cwiseAbs().maxCoeff() < 1e-4);
     CHECK(r.info.at("start_epoch").get<Index>() < 3);

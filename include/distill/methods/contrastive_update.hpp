@@ -12,12 +12,12 @@
 
 namespace distill {
 
-/// No extra term in the outer objective (MTT, TESLA, DATM). An outer-extra policy has
+/// No further term in the outer objective (MTT, TESLA, DATM). An outer-term policy has
 /// `template <class Net, class Augment, class Params> double add(Net&, const Augment&, θ*,
 /// images, labels, seed, grad_images)`: it returns its term of the outer loss and adds its
 /// gradient with respect to the images to grad_images. θ*, the images and their gradient are in
 /// the network's memory space.
-struct NoOuterExtra {
+struct NoOuterTerm {
   template <class Net, class Augment, class Params>
   double add(Net&, const Augment&, const Params&, ConstView<typename Net::scalar_type, typename Net::memory_space>,
              const std::vector<int>&, std::uint64_t, Tensor<typename Net::scalar_type, typename Net::memory_space>&) {

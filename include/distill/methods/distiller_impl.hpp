@@ -123,11 +123,11 @@ DistillResult Distiller<Method, Net>::run() {
   while (c.iteration < total) {
     const Index it = c.iteration + 1;
     Timer timer;
-    IterationReport report;
+    StepReport report;
     report.skipped = true;
     const Index steps = state.steps_per_iteration();
     for (Index step = 0; step < steps; ++step) {
-      const IterationReport r = state.iterate(c.iteration, step, settings_.seed, c.set, grads);
+      const StepReport r = state.iterate(c.iteration, step, settings_.seed, c.set, grads);
       if (!std::isfinite(r.loss)) stop(it, "the loss is " + std::to_string(r.loss));
       if (!detail::all_finite(grads.images) || !detail::all_finite(grads.label_logits) || !std::isfinite(grads.lr))
         stop(it, "a gradient is not finite");

@@ -206,7 +206,7 @@ class DistributionMatching {
 
     Index steps_per_iteration() const { return m_.config_.per_class_steps ? train_.classes : 1; }
 
-    IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet& syn,
+    StepReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet& syn,
                             SyntheticGradients<float>& grads) {
       if (step == 0) {
         Rng rng(seed, seeds::distribution_matching_stream(std::uint64_t(iteration)));
@@ -251,7 +251,7 @@ class DistributionMatching {
         syn_rows_.insert(syn_rows_.end(), mine.begin(), mine.end());
         classes_.push_back(c);
       }
-      IterationReport r;
+      StepReport r;
       r.info = stage_.info;
       if (classes_.empty()) return r;
       const ConstView<float, Space> real = train_images_.gather(real_idx_, 0, Index(real_idx_.size()), real_);

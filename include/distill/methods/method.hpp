@@ -23,8 +23,9 @@ struct SyntheticGradients {
   double lr = 0;                       ///< ∂L/∂α
 };
 
-/// What one outer iteration of a method reports to the driver.
-struct IterationReport {
+/// What one step of an outer iteration (iterate(iteration, step, …)) reports to the driver,
+/// which keeps an IterationRecord (distiller.hpp) of each whole iteration.
+struct StepReport {
   double loss = 0;       ///< the outer loss (matching loss plus any extra term)
   bool skipped = false;  ///< the driver leaves the set unchanged (DATM's loss threshold)
   nlohmann::json info = nlohmann::json::object();  ///< method-specific figures for the log
@@ -37,7 +38,7 @@ struct IterationReport {
 ///     State(const M&, Net&, const ExpertSet&, const Dataset<float>& train, const Dsa<float>&);
 ///     void initialize(SyntheticSet&, Index per_class, std::uint64_t seed);
 ///     Index steps_per_iteration() const;  // image updates per iteration (TGDD: one per class)
-///     IterationReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,
+///     StepReport iterate(Index iteration, Index step, std::uint64_t seed, const SyntheticSet&,
 ///                             SyntheticGradients<float>&);   // 0-based iteration and step
 ///   };
 /// Its hyper-parameters are typed constructor arguments: settings reach them in one place,
@@ -62,7 +63,7 @@ struct MethodChecks {
   static auto has_iterate(int)
       -> decltype(std::declval<S&>().initialize(std::declval<SyntheticSet&>(), Index{}, std::uint64_t{}),
                   Index(std::declval<const S&>().steps_per_iteration()),
-                  IterationReport(std::declval<S&>().iterate(Index{}, Index{}, std::uint64_t{},
+                  StepReport(std::declval<S&>().iterate(Index{}, Index{}, std::uint64_t{},
                                                              std::declval<const SyntheticSet&>(),
                                                              std::declval<SyntheticGradients<float>&>())),
                   std::true_type{});
@@ -83,7 +84,7 @@ struct MethodChecks {
     static_assert(decltype(has_iterate<S>(0))::value,
                   "Distiller: the method's State needs `initialize(SyntheticSet&, Index, std::uint64_t)` and "
                   "`Index steps_per_iteration() const` and "
-                  "`IterationReport iterate(Index, Index, std::uint64_t, const SyntheticSet&, SyntheticGradients<float>&)`");
+                  "`StepReport iterate(Index, Index, std::uint64_t, const SyntheticSet&, SyntheticGradients<float>&)`");
     return true;
   }
 };

@@ -79,7 +79,7 @@ inline LearnedSoftLabels policy_from_settings(PolicyTag<LearnedSoftLabels>, Sett
   return LearnedSoftLabels(r.lr_label(), r.label_momentum());
 }
 
-inline NoOuterExtra policy_from_settings(PolicyTag<NoOuterExtra>, SettingsReader& r) {
+inline NoOuterTerm policy_from_settings(PolicyTag<NoOuterTerm>, SettingsReader& r) {
   DISTILL_CHECK(!r.update(), "field 'update': method " << r.method_name() << " has no Contrastive Update");
   return {};
 }

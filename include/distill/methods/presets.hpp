@@ -114,7 +114,7 @@ inline bool has_preset(const std::string& method, const std::string& name) {
 /// for its data (an IDX data set, CIFAR-10 at IPC 2): the method's CIFAR-10 preset at the
 /// nearest published IPC (the smaller on a tie), with the data set and IPC replaced; a method
 /// without presets takes DistillSettings' defaults. `origin` receives what was taken.
-inline DistillSettings method_defaults(const std::string& method, const std::string& dataset, Index ipc,
+inline DistillSettings nearest_preset_settings(const std::string& method, const std::string& dataset, Index ipc,
                                        std::string* origin = nullptr) {
   std::string best;
   Index best_ipc = 0;

@@ -54,14 +54,14 @@ struct SettingsRequest {
   std::string method;
   std::string dataset = "cifar10";
   Index ipc = 1;
-  std::string preset;               ///< empty: <dataset>-ipc<K> where published, else method_defaults
+  std::string preset;               ///< empty: <dataset>-ipc<K> where published, else nearest_preset_settings
   std::vector<GivenSettings> given;  ///< applied in order over the preset
 };
 
 struct ResolvedSettings {
   DistillSettings settings;
   std::string origin;  ///< the base the given settings were applied over, in words
-  bool published = true;  ///< false: no preset was published for the data, method_defaults were taken
+  bool published = true;  ///< false: no preset was published for the data, nearest_preset_settings were taken
 };
 
 /// The settings of a run: the preset (or the method's defaults where the data have none), then
@@ -80,7 +80,7 @@ ResolvedSettings resolve_settings(const Registry& methods, const SettingsRequest
   } else {
     r.published = false;
     std::string taken;
-    r.settings = method_defaults(request.method, request.dataset, request.ipc, &taken);
+    r.settings = nearest_preset_settings(request.method, request.dataset, request.ipc, &taken);
     r.origin = "no published preset '" + name + "' for " + request.method + ": took " + taken;
   }
   r.settings.ipc = request.ipc;

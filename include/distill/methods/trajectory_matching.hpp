@@ -41,12 +41,12 @@ struct TeslaApprox {
 ///
 /// @tparam Window      FixedWindow (MTT) or DifficultyAligned (DATM, Guo et al., ICLR 2024)
 /// @tparam LabelPolicy HardLabels or LearnedSoftLabels (DATM)
-/// @tparam OuterExtra  NoOuterExtra or ContrastiveUpdate (DATM-CLR, Li et al., 2025)
+/// @tparam OuterTerm  NoOuterTerm or ContrastiveUpdate (DATM-CLR, Li et al., 2025)
 /// @tparam Gradient    ExactUnroll or TeslaApprox (TESLA, Cui et al., ICML 2023)
 /// The inner loss (cross-entropy, or CE + Contrastive Fusion for DATM-CLR) is a value in
 /// Config, because the unroll differentiates either the same way.
 ///
-template <class Window, class LabelPolicy, class OuterExtra, class Gradient>
+template <class Window, class LabelPolicy, class OuterTerm, class Gradient>
 class TrajectoryMatching {
  public:
   struct Config {
@@ -61,7 +61,7 @@ class TrajectoryMatching {
   static constexpr bool kLearnsLr = true;
   static constexpr bool kLearnsLabels = LabelPolicy::kLearned;
 
-  TrajectoryMatching(Config config, Window window, LabelPolicy labels = {}, OuterExtra extra = {})
+  TrajectoryMatching(Config config, Window window, LabelPolicy labels = {}, OuterTerm extra = {})
       : config_(config), window_(window), labels_(labels), extra_(extra) {
     DISTILL_CHECK(config.syn_steps > 0 && config.expert_epochs > 0 && config.batch_syn >= 0,
                   "TrajectoryMatching: syn_steps and expert_epochs must be positive, batch_syn non-negative");
@@ -125,7 +125,7 @@ class TrajectoryMatching {
     /// One image update per iteration.
     Index steps_per_iteration() const { return 1; }
 
-    IterationReport iterate(Index iteration, Index /*step*/, std::uint64_t seed, const SyntheticSet& syn,
+    StepReport iterate(Index iteration, Index /*step*/, std::uint64_t seed, const SyntheticSet& syn,
                             SyntheticGradients<float>& grads) {
       Rng rng(seed, seeds::trajectory_matching_stream(std::uint64_t(iteration)));
       const Index expert = Index(rng.below(std::uint64_t(experts_.size())));
@@ -151,7 +151,7 @@ class TrajectoryMatching {
         download(device_grads_.label_logits, grads.label_logits);
         grads.lr = device_grads_.lr;
       }
-      IterationReport r;
+      StepReport r;
       r.loss = matching + extra;
       r.skipped = m_.config_.threshold > 0 && matching > m_.config_.threshold;
       r.info = {{"expert", expert}, {"start_epoch", start}, {"window", m_.window_.upper(iteration)},
@@ -201,7 +201,7 @@ class TrajectoryMatching {
     const Dataset<float>& train_;
     const Augment augment_;
     Unroll<Net, Augment> unroll_;
-    OuterExtra extra_;
+    OuterTerm extra_;
     // Device memory only (empty in host memory).
     std::vector<std::vector<ParamVector>> device_checkpoints_;
     Tensor<float, Space> images_, label_logits_;
@@ -212,13 +212,13 @@ class TrajectoryMatching {
   Config config_;
   Window window_;
   LabelPolicy labels_;
-  OuterExtra extra_;
+  OuterTerm extra_;
 };
 
 /// The published methods (docs/design.md §4).
-using MTT = TrajectoryMatching<FixedWindow, HardLabels, NoOuterExtra, ExactUnroll>;
-using TESLA = TrajectoryMatching<FixedWindow, HardLabels, NoOuterExtra, TeslaApprox>;
-using DATM = TrajectoryMatching<DifficultyAligned, LearnedSoftLabels, NoOuterExtra, ExactUnroll>;
+using MTT = TrajectoryMatching<FixedWindow, HardLabels, NoOuterTerm, ExactUnroll>;
+using TESLA = TrajectoryMatching<FixedWindow, HardLabels, NoOuterTerm, TeslaApprox>;
+using DATM = TrajectoryMatching<DifficultyAligned, LearnedSoftLabels, NoOuterTerm, ExactUnroll>;
 using DATM_CLR = TrajectoryMatching<DifficultyAligned, LearnedSoftLabels, ContrastiveUpdate, ExactUnroll>;
 
 }  // namespace distill

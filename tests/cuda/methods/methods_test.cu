@@ -11,7 +11,7 @@
 #include "distill/methods/presets.hpp"
 #include "distill/methods/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 #include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
@@ -64,8 +64,8 @@ void check_state(const DistillSettings& s) {
     for (Index step = 0; step < cpu.steps_per_iteration(); ++step) {
       INFO("iteration " << it << " step " << step);
       SyntheticGradients<float> ga, gb;
-      const IterationReport ra = cpu.iterate(it, step, 11, a, ga);
-      const IterationReport rb = gpu.iterate(it, step, 11, a, gb);
+      const StepReport ra = cpu.iterate(it, step, 11, a, ga);
+      const StepReport rb = gpu.iterate(it, step, 11, a, gb);
       CHECK(std::abs(rb.loss - ra.loss) <= kTol<float> * std::max(1.0, std::abs(ra.loss)));
       check_info(rb.info, ra.info);
       CHECK(rel_error(gb.images, ga.images) <= kTol<float>);

@@ -5,7 +5,7 @@
 #include "distill/augment/batch_dsa.hpp"
 #include "distill/methods/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The unrolled inner loop on the GPU against the CPU on the same inputs and the same draws:

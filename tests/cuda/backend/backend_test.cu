@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "distill/backend/cpu/backend.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 
 using namespace distill;
 using namespace distill::test;

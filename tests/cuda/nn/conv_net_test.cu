@@ -4,7 +4,7 @@
 
 #include "distill/nn/conv_net.hpp"
 #include "distill/nn/hessian_vector.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The whole ConvNet on the GPU against the CPU backend: the four passes, and H·v with the

@@ -9,7 +9,7 @@
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 #include "support/small_runs.hpp"
 #include "support/toy_data.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once

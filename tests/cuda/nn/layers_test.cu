@@ -7,7 +7,7 @@
 #include "distill/nn/normalization.hpp"
 #include "distill/nn/pooling.hpp"
 #include "distill/nn/relu.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 
 // Every pass of every layer on cuda::Backend against the same layer on the CPU backend.
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "distill/backend/cpu/convolution.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 
 // The three convolution primitives under each policy, each over a sum of two terms, against
 // cpu::Convolution on the same inputs (TF32 off: plain FP32 products).

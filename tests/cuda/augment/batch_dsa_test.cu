@@ -4,7 +4,7 @@
 
 #include "distill/augment/batch_dsa.hpp"
 #include "distill/augment/multi_formation.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 
 // DSA and multi-formation on the GPU against the CPU on the same inputs and the same
 // host-made draws: every op and pass, DSA's and IDC's strategies, hand-set extreme parameters

@@ -7,7 +7,7 @@
 #include "distill/losses/param_match.hpp"
 #include "distill/losses/sup_con.hpp"
 #include "distill/train/sgd.hpp"
-#include "support.cuh"
+#include "cuda/support.cuh"
 
 // The losses' four passes, the label mixed product and the SGD step on cuda::Backend against
 // the CPU backend on the same inputs.
