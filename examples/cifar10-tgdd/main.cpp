@@ -47,6 +47,7 @@ int tgdd_example(const Options& o) {
   ConvNet3<float> net;
   DistillerOptions opt;
   opt.out_dir = o.out + "/tgdd";
+  opt.on_files_written = report::refresh;
   opt.resume = true;
   create_directories(opt.out_dir);
   std::printf("[3/4] TGDD, 10 images per class: %ld iterations over stages 0-%ld of the experts\n",

@@ -50,6 +50,7 @@ int quickstart(const Options& o) {
   const Dsa<float> dsa(dsa_config(s));
   DistillerOptions opt;
   opt.out_dir = o.out + "/datm-clr";
+  opt.on_files_written = report::refresh;
   opt.resume = true;
   create_directories(opt.out_dir);
   std::printf("[3/4] DATM-CLR, 1 image per class: %ld iterations of %ld unrolled steps\n", long(s.iterations),

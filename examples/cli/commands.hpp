@@ -76,15 +76,6 @@ struct CommonFlags {
   }
 };
 
-/// Rewrites `dir`/report.html; a page that cannot be written is a warning, never the end of a
-/// run or of the experts' training.
-inline void refresh_report(const std::string& dir) {
-  try {
-    report::write_report(dir);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "warning: %s/report.html not updated: %s\n", dir.c_str(), e.what());
-  }
-}
 
 /// load_dataset with a line on stderr saying what was read.
 inline DatasetSplits<float> load_data(const std::string& kind, const std::string& dir) {

@@ -54,7 +54,7 @@ void record_in_run(const EvaluateArgs& a, const std::vector<std::string>& archs,
   for (std::size_t ai = 0; ai < archs.size(); ++ai)
     log.write(report::evaluation_record(file.filename().string(), archs[ai], a.epochs, results[ai].accuracies,
                                         results[ai].mean, results[ai].std, iteration));
-  refresh_report(dir);
+  report::refresh(dir);
   std::fprintf(stderr, "recorded in %s/evaluations.jsonl and %s\n", dir.c_str(), report::report_path(dir).c_str());
 }
 

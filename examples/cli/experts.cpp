@@ -46,7 +46,7 @@ void run_experts(const ExpertsArgs& a) {
                 long(e.epoch), long(e.epochs), e.loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.seconds);
     std::fflush(stdout);
     log.write(report::expert_epoch_record(e));
-    refresh_report(a.out);
+    report::refresh(a.out);
     progress.update(++done);
   };
   if (a.device == "cuda") {
@@ -57,7 +57,7 @@ void run_experts(const ExpertsArgs& a) {
     train_experts(cfg, data, pre, a.out, dsa, on_epoch);
   }
   progress.finish();
-  refresh_report(a.out);  // also when every expert was already complete
+  report::refresh(a.out);  // also when every expert was already complete
   std::printf("experts=%ld epochs=%ld out=%s\n", long(a.experts), long(a.epochs), a.out.c_str());
 }
 

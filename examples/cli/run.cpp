@@ -73,6 +73,7 @@ void write_summary(const RunArgs& a, const DistillSettings& s, const ExpertSet& 
 
 DistillerOptions progress_options(const RunArgs& a, Progress& progress) {
   DistillerOptions opt;
+  opt.on_files_written = report::refresh;
   opt.out_dir = a.out;
   opt.resume = a.resume;
   opt.on_iteration = [&progress](const IterationRecord& r) {
@@ -140,7 +141,7 @@ void run_distill(const RunArgs& a) {
     r = run_method(builtin_methods(), s, net, data, experts, dsa, options);
   }
   write_summary(a, s, experts, r, wall.seconds());
-  refresh_report(a.out);  // again, now with the summary's wall time
+  report::refresh(a.out);  // again, now with the summary's wall time
   std::printf("wrote %s\n", report::report_path(a.out).c_str());
   if (!r.final_evaluation.accuracies.empty())
     std::printf("accuracy_mean=%.2f accuracy_std=%.2f\n", 100 * r.final_evaluation.mean, 100 * r.final_evaluation.std);

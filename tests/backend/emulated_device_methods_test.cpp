@@ -100,7 +100,6 @@ TEST_CASE("emulated device: a Distiller run with its final evaluation equals the
       DistillerOptions o;
       o.out_dir = dir;
       o.resume = resume;
-      o.report = false;
       o.eval_arch = "ConvNetD2W8";
       o.on_iteration = std::move(f);
       using Net = std::decay_t<decltype(net)>;

@@ -52,6 +52,7 @@ TEST_CASE("report: a run's report.html is written at every checkpoint and at the
   test::TempDir dir;
   DistillerOptions opt;
   opt.out_dir = dir.path();
+  opt.on_files_written = report::refresh;
   const std::string page = report::report_path(dir.path());
   std::vector<std::string> seen;  // the page as each iteration ends
   opt.on_iteration = [&](const IterationRecord&) { seen.push_back(read_text(page)); };
@@ -129,8 +130,7 @@ TEST_CASE("report: a comparison page overlays the runs and names them uniquely; 
   for (const std::string& d : {a, b}) {
     create_directories(d);
     DistillerOptions opt;
-    opt.out_dir = d;
-    opt.report = false;
+    opt.out_dir = d;  // no on_files_written: the driver writes no page
     Distiller<DATM, test::ToyNet>(from_settings<DATM>(s), s, t.net, t.data, t.experts, t.dsa, opt).run();
     CHECK_FALSE(regular_file_exists(report::report_path(d)));
   }

@@ -42,9 +42,10 @@ struct DistillerOptions {
   std::function<void(const IterationRecord&)> on_iteration;  ///< may throw to stop the run
   std::function<void(const EvaluationRecord&)> on_evaluation;
   std::function<void(Index run, Index epoch)> on_eval_epoch;  ///< progress of evaluations
-  /// Rewrite out_dir/report.html (report::write_report) after every checkpoint and at the end.
-  /// A page that cannot be written is a warning on stderr: it never stops the run.
-  bool report = true;
+  /// Called with out_dir whenever its files are current: at the start, after every checkpoint
+  /// and at the end. Programs pass report::refresh (report.html, rewritten from the files), so
+  /// the driver needs nothing of the layer above it. May throw to stop the run.
+  std::function<void(const std::string& out_dir)> on_files_written;
 };
 
 struct DistillResult {
@@ -64,7 +65,8 @@ struct DistillResult {
 ///
 /// Files in out_dir: checkpoint.safetensors (every checkpoint_every iterations and at the end),
 /// synthetic.safetensors (the final set), best.safetensors (the best periodic evaluation),
-/// metrics.jsonl, report.html (unless options.report is off). An existing checkpoint is never overwritten by a fresh start: without
+/// metrics.jsonl (and what options.on_files_written writes from them, e.g. report.html). An
+/// existing checkpoint is never overwritten by a fresh start: without
 /// `resume` the run stops with an error instead. A non-finite loss, gradient, image or step
 /// size stops the run with an error naming the iteration, before anything of that iteration is
 /// written, so the last checkpoint stays the last good state.
@@ -96,7 +98,8 @@ class Distiller {
   Checkpoint start_or_resume(typename Method::template State<Net>& state, MetricsLog& log);
   EvalResult evaluate(const SyntheticSet& set, Index runs);
   std::string eval_arch() const;
-  void write_report() const;
+  /// Tells options.on_files_written that out_dir's files are current.
+  void files_written() const;
 
   Method method_;
   DistillSettings settings_;

@@ -10,7 +10,6 @@
 #include "distill/data/file_io.hpp"
 #include "distill/augment/multi_formation.hpp"
 #include "distill/methods/distiller.hpp"
-#include "distill/report/report.hpp"
 #include "distill/train/sgd.hpp"
 
 namespace distill {
@@ -33,13 +32,8 @@ std::string Distiller<Method, Net>::eval_arch() const {
 }
 
 template <class Method, class Net>
-void Distiller<Method, Net>::write_report() const {
-  if (!options_.report) return;
-  try {
-    report::write_report(options_.out_dir);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "warning: %s/report.html not updated: %s\n", options_.out_dir.c_str(), e.what());
-  }
+void Distiller<Method, Net>::files_written() const {
+  if (options_.on_files_written) options_.on_files_written(options_.out_dir);
 }
 
 template <class Method, class Net>
@@ -103,7 +97,7 @@ DistillResult Distiller<Method, Net>::run() {
   State state(method_, net_, experts_, data_.train, augment_);
   Checkpoint c = start_or_resume(state, log);
   const std::string ckpt = checkpoint_path(options_.out_dir);
-  write_report();  // a page from the start: the initial images and the settings
+  files_written();  // from the start: the initial images and the settings
 
   Sgd<float> image_opt(float(settings_.lr_img), float(settings_.image_momentum));
   Sgd<double> lr_opt(settings_.lr_lr, settings_.lr_momentum);
@@ -181,7 +175,7 @@ DistillResult Distiller<Method, Net>::run() {
       c.lr_velocity = lr_opt.velocity();
       c.label_velocity = label_opt.velocity();
       save_checkpoint(ckpt, c);
-      write_report();
+      files_written();
     }
     if (options_.on_iteration) options_.on_iteration(rec);
   }
@@ -203,7 +197,7 @@ DistillResult Distiller<Method, Net>::run() {
     if (options_.on_evaluation) options_.on_evaluation({c.iteration, true, r, et.seconds()});
   }
   result.seconds = wall.seconds();
-  write_report();
+  files_written();
   return result;
 }
 

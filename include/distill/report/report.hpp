@@ -3,6 +3,8 @@
 
 // The entry points: report.html of a run or experts directory, and one page comparing runs.
 
+#include <cstdio>
+#include <exception>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +35,17 @@ inline std::string write_report(const std::string& dir) {
   const std::string path = report_path(dir);
   write_page(path, html);
   return path;
+}
+
+/// write_report for a program that must go on: a page that cannot be written is a warning on
+/// stderr, never the end of a run or of the experts' training. What a program passes as
+/// DistillerOptions::on_files_written.
+inline void refresh(const std::string& dir) {
+  try {
+    write_report(dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s/report.html not updated: %s\n", dir.c_str(), e.what());
+  }
 }
 
 /// Names for the runs of a comparison: the directory names, made unique by their parents
