@@ -15,6 +15,22 @@ struct PoolGeometry {
   Index k, ih, iw, oh, ow;
   DISTILL_HOST_DEVICE Index in_plane() const { return ih * iw; }
   DISTILL_HOST_DEVICE Index out_plane() const { return oh * ow; }
+  /// Where value e of a stack of planes of `plane` values with rows of `row` values lies, and
+  /// for an input value the window (r / k, c / k) that covers it.
+  struct Position {
+    Index plane, offset, row, col;
+  };
+  DISTILL_HOST_DEVICE static Position position(Index e, Index plane, Index row) {
+    const Index p = e / plane, offset = e - p * plane, r = offset / row;
+    return {p, offset, r, offset - r * row};
+  }
+  DISTILL_HOST_DEVICE Position output(Index e) const { return position(e, out_plane(), ow); }
+  DISTILL_HOST_DEVICE Position input(Index e) const { return position(e, in_plane(), iw); }
+  /// The output value whose window holds input value e, or -1 where no window covers it.
+  DISTILL_HOST_DEVICE Index window_of(const Position& in) const {
+    const Index wr = in.row / k, wc = in.col / k;
+    return wr < oh && wc < ow ? in.plane * out_plane() + wr * ow + wc : Index(-1);
+  }
 };
 
 /// Average of every window of one plane.
@@ -127,9 +143,9 @@ struct AvgPoolElement {
   T* y;
   DISTILL_HOST_DEVICE void operator()(Index e) const {
     const T scale = T(1) / T(g.k * g.k);
-    const Index plane = e / g.out_plane(), r = e - plane * g.out_plane();
-    const Index oh = r / g.ow, ow = r - oh * g.ow;
-    const T* in = x + plane * g.in_plane();
+    const PoolGeometry::Position o = g.output(e);
+    const Index oh = o.row, ow = o.col;
+    const T* in = x + o.plane * g.in_plane();
     T s = 0;
     for (Index i = 0; i < g.k; ++i)
       for (Index j = 0; j < g.k; ++j) s += in[(oh * g.k + i) * g.iw + ow * g.k + j];
@@ -145,9 +161,8 @@ struct AvgUnpoolElement {
   T* gx;
   DISTILL_HOST_DEVICE void operator()(Index e) const {
     const T scale = T(1) / T(g.k * g.k);
-    const Index plane = e / g.in_plane(), r = e - plane * g.in_plane();
-    const Index oh = (r / g.iw) / g.k, ow = (r - (r / g.iw) * g.iw) / g.k;
-    gx[e] = oh < g.oh && ow < g.ow ? gy[plane * g.out_plane() + oh * g.ow + ow] * scale : T(0);
+    const Index o = g.window_of(g.input(e));
+    gx[e] = o >= 0 ? gy[o] * scale : T(0);
   }
 };
 
@@ -159,9 +174,9 @@ struct MaxPoolElement {
   T* y;
   std::int32_t* argmax;
   DISTILL_HOST_DEVICE void operator()(Index e) const {
-    const Index plane = e / g.out_plane(), r = e - plane * g.out_plane();
-    const Index oh = r / g.ow, ow = r - oh * g.ow;
-    const T* in = x + plane * g.in_plane();
+    const PoolGeometry::Position o = g.output(e);
+    const Index oh = o.row, ow = o.col;
+    const T* in = x + o.plane * g.in_plane();
     Index best = oh * g.k * g.iw + ow * g.k;
     for (Index i = 0; i < g.k; ++i)
       for (Index j = 0; j < g.k; ++j) {
@@ -181,8 +196,7 @@ struct MaxGatherElement {
   const std::int32_t* argmax;
   T* y;
   DISTILL_HOST_DEVICE void operator()(Index e) const {
-    const Index plane = e / g.out_plane();
-    y[e] = x[plane * g.in_plane() + argmax[e]];
+    y[e] = x[g.output(e).plane * g.in_plane() + argmax[e]];
   }
 };
 
@@ -195,13 +209,10 @@ struct MaxScatterElement {
   const std::int32_t* argmax;
   T* gx;
   DISTILL_HOST_DEVICE void operator()(Index e) const {
-    const Index plane = e / g.in_plane(), r = e - plane * g.in_plane();
-    const Index oh = (r / g.iw) / g.k, ow = (r - (r / g.iw) * g.iw) / g.k;
+    const PoolGeometry::Position in = g.input(e);
+    const Index o = g.window_of(in);
     T v = T(0);
-    if (oh < g.oh && ow < g.ow) {
-      const Index o = plane * g.out_plane() + oh * g.ow + ow;
-      if (argmax[o] == r) v += gy[o];
-    }
+    if (o >= 0 && argmax[o] == in.offset) v += gy[o];
     gx[e] = v;
   }
 };
