@@ -151,7 +151,7 @@ def dsa(x, strategy=STRATEGY):
 def tm_iteration(shapes, theta0, target, images, labels, syn_lr, steps, batch, strategy=STRATEGY):
     """One iteration of the unrolled inner loop and L.backward(); returns L. Minibatches are
     consecutive full chunks of a random permutation, redrawn when fewer than `batch` indices
-    remain (as make_unroll_steps in include/distill/methods/unroll.hpp; MTT's torch.split would
+    remain (as make_unroll_steps in include/distill/methods/trajectory_matching/unroll.hpp; MTT's torch.split would
     also use a short last chunk, which never happens for batch = n or n divisible by batch)."""
     n = images.size(0)
     batch = min(batch, n)

@@ -10,10 +10,11 @@
 #include "distill/backend/cuda/backend.hpp"
 #include "distill/bench/method_workload.hpp"
 #include "distill/bench/tm_workload.hpp"
-#include "distill/methods/presets.hpp"
-#include "distill/methods/run.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/driver/run_method.hpp"
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
+#include "distill/train/prepare_data.hpp"
 
 namespace {
 
@@ -138,7 +139,7 @@ extern "C" int distill_cli_cuda_preprocess(cli::CudaPreprocessRequest* q, char* 
   return guarded(error, error_size, [&] {
     const cudaDeviceProp& p = device_properties();
     if (q->run) {
-      prepare_run_data<cuda::Backend>(*q->data, *q->experts, *q->run, *q->dataset);
+      prepare_run_data<cuda::Backend>(*q->data, *q->experts, q->run->zca, *q->dataset);
     } else {
       *q->result = choose_preprocessing<cuda::Backend>(q->data->train, q->zca, *q->dataset);
       apply_preprocessing<cuda::Backend>(*q->result, q->data->train.images.view());

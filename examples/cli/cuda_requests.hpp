@@ -14,8 +14,8 @@
 #include "distill/augment/dsa.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/preprocess.hpp"
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/settings.hpp"
+#include "distill/methods/config/settings.hpp"
+#include "distill/methods/driver/distiller.hpp"
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
 

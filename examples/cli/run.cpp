@@ -1,6 +1,6 @@
 // distill run: distil a dataset with any registered method; writes the synthetic set, a PNG
 // grid, checkpoints, metrics, a summary and report.html. The method's registry row decides whether it
-// needs experts and which of their epochs are loaded (methods/run.hpp).
+// needs experts and which of their epochs are loaded (methods/driver/run_method.hpp).
 #include <memory>
 
 #include "commands.hpp"
@@ -126,7 +126,7 @@ void run_distill(const RunArgs& a) {
   if (a.device == "cuda")
     prepare_run_data_cuda(data, experts, s, dataset);
   else
-    prepare_run_data(data, experts, s, dataset);
+    prepare_run_data(data, experts, s.zca, dataset);
   DistillNet net = make_distill_net(experts, data.train);
   create_directories(a.out);
   Progress progress("distill", s.iterations, "it");

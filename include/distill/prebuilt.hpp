@@ -36,7 +36,8 @@
 #include "distill/data/preprocess.hpp"
 #include "distill/train/experts.hpp"
 #else
-#include "distill/methods/run.hpp"
+#include "distill/methods/driver/run_method.hpp"
+#include "distill/train/prepare_data.hpp"
 #endif
 #endif
 
@@ -136,7 +137,7 @@ DISTILL_PREBUILT_EXPERTS(extern template)
 #endif
 }  // namespace distill
 #endif
-// DistillNet: run.hpp includes every method and the Distiller.
+// DistillNet: driver/run_method.hpp includes every method and the Distiller.
 #if defined(DISTILL_METHODS_RUN_HPP) && !defined(DISTILL_PREBUILT_DECLARED_4)
 #define DISTILL_PREBUILT_DECLARED_4
 namespace distill {

@@ -4,11 +4,11 @@
 #include <string>
 
 #include "data/temp_dir.hpp"
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/distribution_matching.hpp"
-#include "distill/methods/method_settings.hpp"
-#include "distill/methods/presets.hpp"
-#include "distill/methods/trajectory_matching.hpp"
+#include "distill/methods/config/method_settings.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/distribution_matching/distribution_matching.hpp"
+#include "distill/methods/driver/distiller.hpp"
+#include "distill/methods/trajectory_matching/trajectory_matching.hpp"
 #include "support/emulated_device.hpp"
 #include "support/same_bits.hpp"
 #include "support/small_runs.hpp"

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "distill/methods/distribution_matching.hpp"
-#include "distill/methods/method_settings.hpp"
-#include "distill/methods/presets.hpp"
-#include "distill/methods/trajectory_matching.hpp"
+#include "distill/methods/config/method_settings.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/distribution_matching/distribution_matching.hpp"
+#include "distill/methods/trajectory_matching/trajectory_matching.hpp"
 #include "support/emulated_device.hpp"
 #include "support/small_runs.hpp"
 #include "support/toy_experts.hpp"

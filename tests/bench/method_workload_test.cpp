@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "distill/bench/method_workload.hpp"
-#include "distill/methods/method_settings.hpp"
-#include "distill/methods/presets.hpp"
+#include "distill/methods/config/method_settings.hpp"
+#include "distill/methods/config/registry.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;

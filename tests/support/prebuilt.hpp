@@ -17,11 +17,11 @@
 #include "distill/train/trainer.hpp"
 #include "support/toy_experts.hpp"
 #if DISTILL_TEST_PREBUILT_DEFINE == 2
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/trajectory_matching.hpp"
+#include "distill/methods/driver/distiller.hpp"
+#include "distill/methods/trajectory_matching/trajectory_matching.hpp"
 #elif DISTILL_TEST_PREBUILT_DEFINE == 3
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/distribution_matching.hpp"
+#include "distill/methods/distribution_matching/distribution_matching.hpp"
+#include "distill/methods/driver/distiller.hpp"
 #endif
 #endif
 

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "distill/methods/presets.hpp"
-#include "distill/methods/settings.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/config/settings.hpp"
 #include "distill/train/experts.hpp"
 #include "distill/train/trainer.hpp"
 

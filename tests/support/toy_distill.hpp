@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/method_settings.hpp"
+#include "distill/methods/config/method_settings.hpp"
+#include "distill/methods/driver/distiller.hpp"
 #include "support/toy_experts.hpp"
 
 namespace distill::test {

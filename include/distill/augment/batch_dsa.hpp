@@ -20,8 +20,11 @@ namespace distill {
 ///
 /// Draws are Dsa's, made on the host from the same config and seed, and uploaded with each
 /// pass (a few doubles a sample) or, staged, once for many passes, so one seed gives the same
-/// augmentation on every device and a run may move between devices. On the CPU backend the passes equal Dsa's to the bit, which
-/// is what the CPU tests check; Dsa itself, a sample per thread, stays the CPU's fast path.
+/// augmentation on every device and a run may move between devices. On the CPU backend the
+/// passes equal Dsa's to the bit, which the CPU tests check. The CPU keeps Dsa (a sample per
+/// thread, loops over rows and columns, the affine transpose as a scatter) because the form
+/// per value costs it an index division per value and, for the affine transpose, a search of
+/// the preimage: 8–44 times Dsa's time on the CPU (benchmarks/augment/bench_dsa.cpp).
 ///
 /// Keeps its workspaces (the uploaded parameters, two batch buffers for chained ops) between
 /// calls, so it is not safe to call from two threads at once. Inputs and outputs may be the

@@ -9,8 +9,9 @@
 
 #include "distill/augment/dsa.hpp"
 #include "distill/core/rng.hpp"
-#include "distill/methods/run.hpp"
-#include "distill/methods/settings.hpp"
+#include "distill/methods/config/settings.hpp"
+#include "distill/methods/driver/run_method.hpp"
+#include "distill/train/prepare_data.hpp"
 #include "distill/train/sgd.hpp"
 
 namespace distill::bench {

@@ -9,7 +9,7 @@
 
 #include "distill/augment/batch_dsa.hpp"
 #include "distill/core/rng.hpp"
-#include "distill/methods/unroll.hpp"
+#include "distill/methods/trajectory_matching/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
 
 namespace distill::bench {

@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 
+#include "distill/backend/cpu/backend.hpp"
 #include "distill/core/macros.hpp"
 #include "distill/core/tensor.hpp"
 
@@ -32,37 +33,27 @@ struct ScaledDifference {
 
 }  // namespace detail
 
-/// The normalised parameter distance of trajectory matching, ‖a − b‖² / ‖c − b‖²
-/// (a: student after N steps, b: the expert target θ*, c: the student's start θ_0; MTT's loss).
-/// The denominator is a constant of the outer problem, so only ∂/∂a = 2(a − b)/‖c − b‖² is
-/// offered; it is written to grad_a when that is non-null.
-template <class Scalar>
-Scalar normalized_param_distance(const Eigen::Ref<const Vector<Scalar>>& a,
-                                 const Eigen::Ref<const Vector<Scalar>>& b,
-                                 const Eigen::Ref<const Vector<Scalar>>& c,
-                                 Vector<Scalar>* grad_a = nullptr) {
-  DISTILL_CHECK(a.size() == b.size() && c.size() == b.size(),
-                "normalized_param_distance: vector sizes differ (" << a.size() << ", " << b.size()
-                                                                   << ", " << c.size() << ")");
-  const double den = (c.template cast<double>() - b.template cast<double>()).squaredNorm();
-  DISTILL_CHECK(den > 0, "normalized_param_distance: start and target are identical, "
-                         "the denominator ‖c − b‖² is zero");
-  const double num = (a.template cast<double>() - b.template cast<double>()).squaredNorm();
-  if (grad_a) *grad_a = ((a - b) * Scalar(2.0 / den)).eval();
-  return static_cast<Scalar>(num / den);
-}
-
-/// The same distance on n values in a backend's memory space, in parts, so that a loop of steps
-/// can leave its sums on the device and read them back with everything else at once:
-/// queue_sums writes ‖c − b‖² and ‖a − b‖² (in double, by the backend's deterministic sum) to
+/// The normalised parameter distance of trajectory matching, ‖a − b‖² / ‖c − b‖² on n values
+/// (a: student after N steps, b: the expert target θ*, c: the student's start θ_0; MTT's
+/// loss), in parts so that a loop of steps can leave its sums on the device and read them back
+/// with everything else at once: queue_sums writes ‖c − b‖² and ‖a − b‖² (in double) to
 /// sums[0] and sums[1] in the backend's memory; value makes the distance of their host copies;
-/// gradient writes 2(a − b)/‖c − b‖² to grad.
+/// gradient writes ∂/∂a = 2(a − b)/‖c − b‖² to grad (the denominator is a constant of the
+/// outer problem). In host memory the sums are Eigen's vectorised reduction; elsewhere the
+/// backend's deterministic sum.
 namespace param_distance {
 
 template <class Backend, class Scalar>
 void queue_sums(Index n, const Scalar* a, const Scalar* b, const Scalar* c, double* sums) {
-  Backend::sum_to(n, detail::SquaredDifference<Scalar>{c, b}, sums);
-  Backend::sum_to(n, detail::SquaredDifference<Scalar>{a, b}, sums + 1);
+  if constexpr (kHostAccessible<typename Backend::memory_space>) {
+    using Map = Eigen::Map<const Vector<Scalar>>;
+    const Map va(a, n), vb(b, n), vc(c, n);
+    sums[0] = (vc.template cast<double>() - vb.template cast<double>()).squaredNorm();
+    sums[1] = (va.template cast<double>() - vb.template cast<double>()).squaredNorm();
+  } else {
+    Backend::sum_to(n, detail::SquaredDifference<Scalar>{c, b}, sums);
+    Backend::sum_to(n, detail::SquaredDifference<Scalar>{a, b}, sums + 1);
+  }
 }
 
 template <class Scalar>
@@ -78,6 +69,26 @@ void gradient(Index n, const Scalar* a, const Scalar* b, double denominator, Sca
 }
 
 }  // namespace param_distance
+
+/// param_distance on host vectors: the distance, and its gradient in grad_a when that is
+/// non-null.
+template <class Scalar>
+Scalar normalized_param_distance(const Eigen::Ref<const Vector<Scalar>>& a,
+                                 const Eigen::Ref<const Vector<Scalar>>& b,
+                                 const Eigen::Ref<const Vector<Scalar>>& c,
+                                 Vector<Scalar>* grad_a = nullptr) {
+  DISTILL_CHECK(a.size() == b.size() && c.size() == b.size(),
+                "normalized_param_distance: vector sizes differ (" << a.size() << ", " << b.size()
+                                                                   << ", " << c.size() << ")");
+  double sums[2];
+  param_distance::queue_sums<cpu::Backend>(a.size(), a.data(), b.data(), c.data(), sums);
+  const Scalar distance = param_distance::value<Scalar>(sums);
+  if (grad_a) {
+    grad_a->resize(a.size());
+    param_distance::gradient<cpu::Backend>(a.size(), a.data(), b.data(), sums[0], grad_a->data());
+  }
+  return distance;
+}
 
 }  // namespace distill
 

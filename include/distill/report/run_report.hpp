@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "distill/methods/checkpoint.hpp"
-#include "distill/methods/registry.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/driver/checkpoint.hpp"
 #include "distill/report/experts_report.hpp"
 #include "distill/report/image_grid.hpp"
 #include "distill/report/run_log.hpp"

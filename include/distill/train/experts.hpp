@@ -228,6 +228,14 @@ inline ExpertSet load_experts(const std::string& dir, Index keep_epochs = -1) {
   return set;
 }
 
+/// The dataset the experts in `dir` were trained on (their metadata), or `fallback` when
+/// they do not say.
+inline std::string experts_dataset(const std::string& dir, const std::string& fallback) {
+  const ExpertTrajectory first = load_expert(expert_path(dir, 0));
+  const auto it = first.metadata.find("dataset");
+  return it == first.metadata.end() || it->second.empty() ? fallback : it->second;
+}
+
 }  // namespace distill
 
 #endif  // DISTILL_TRAIN_EXPERTS_HPP

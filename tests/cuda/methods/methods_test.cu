@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "distill/methods/distiller.hpp"
-#include "distill/methods/distribution_matching.hpp"
-#include "distill/methods/method_settings.hpp"
-#include "distill/methods/presets.hpp"
-#include "distill/methods/trajectory_matching.hpp"
+#include "distill/methods/config/method_settings.hpp"
+#include "distill/methods/config/registry.hpp"
+#include "distill/methods/distribution_matching/distribution_matching.hpp"
+#include "distill/methods/driver/distiller.hpp"
+#include "distill/methods/trajectory_matching/trajectory_matching.hpp"
 #include "data/temp_dir.hpp"
 #include "cuda/support.cuh"
 #include "support/small_runs.hpp"
