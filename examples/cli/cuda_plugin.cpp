@@ -117,7 +117,8 @@ DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<floa
 
 void train_experts_cuda(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                         const Preprocessing<float>& preprocessing, const std::string& dir, const Dsa<float>& augment,
-                        const std::function<void(const ExpertEpoch&)>& on_epoch, std::string* device) {
+                        const std::function<void(const ExpertEpoch&)>& on_epoch, const Communicator& comm,
+                        std::string* device) {
   CudaExpertsRequest request;
   request.config = &cfg;
   request.data = &data;
@@ -125,12 +126,13 @@ void train_experts_cuda(const ExpertConfig& cfg, const DatasetSplits<float>& dat
   request.dir = &dir;
   request.augment = &augment;
   request.on_epoch = &on_epoch;
+  request.comm = &comm;
   call_plugin<DistillCliCudaExperts>("distill_cli_cuda_experts", request, device);
 }
 
 EvalResult evaluate_set_cuda(const EvalConfig& cfg, ConstView<float> images, const Labels<float>& labels,
                              Index classes, const Dataset<float>& test, const Dsa<float>& augment,
-                             std::string* device) {
+                             const Communicator& comm, std::string* device) {
   EvalResult result;
   CudaEvaluateRequest request;
   request.config = &cfg;
@@ -139,6 +141,7 @@ EvalResult evaluate_set_cuda(const EvalConfig& cfg, ConstView<float> images, con
   request.classes = classes;
   request.test = &test;
   request.augment = &augment;
+  request.comm = &comm;
   request.result = &result;
   call_plugin<DistillCliCudaEvaluate>("distill_cli_cuda_evaluate", request, device);
   return result;

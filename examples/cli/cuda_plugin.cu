@@ -123,14 +123,16 @@ extern "C" int distill_cli_cuda_experts(cli::CudaExpertsRequest* q, char* error,
   return guarded(error, error_size, [&] {
     const cudaDeviceProp& p = device_properties();
     std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
-    train_experts<cuda::Backend>(*q->config, *q->data, *q->preprocessing, *q->dir, *q->augment, *q->on_epoch);
+    train_experts<cuda::Backend>(*q->config, *q->data, *q->preprocessing, *q->dir, *q->augment, *q->on_epoch,
+                                 q->comm ? *q->comm : single_process());
   });
 }
 
 extern "C" int distill_cli_cuda_evaluate(cli::CudaEvaluateRequest* q, char* error, unsigned long error_size) {
   return guarded(error, error_size, [&] {
     const cudaDeviceProp& p = device_properties();
-    *q->result = evaluate_set<cuda::Backend>(*q->config, q->images, *q->labels, q->classes, *q->test, *q->augment);
+    *q->result = evaluate_set<cuda::Backend>(*q->config, q->images, *q->labels, q->classes, *q->test, *q->augment, {},
+                                             q->comm ? *q->comm : single_process());
     std::snprintf(q->device, sizeof q->device, "cuda:%.120s", p.name);
   });
 }

@@ -37,6 +37,7 @@ struct CudaExpertsRequest {
   const std::string* dir = nullptr;
   const Dsa<float>* augment = nullptr;
   const std::function<void(const ExpertEpoch&)>* on_epoch = nullptr;
+  const Communicator* comm = nullptr;  ///< the job's ranks (the command's world)
   char device[128] = {};
 };
 
@@ -47,6 +48,7 @@ struct CudaEvaluateRequest {
   Index classes = 0;
   const Dataset<float>* test = nullptr;  ///< preprocessed
   const Dsa<float>* augment = nullptr;
+  const Communicator* comm = nullptr;  ///< the job's ranks (the command's world)
   EvalResult* result = nullptr;
   char device[128] = {};
 };
@@ -71,11 +73,12 @@ DistillResult run_method_cuda(const DistillSettings& s, const DatasetSplits<floa
 /// `distill experts --device cuda`: train_experts on cuda::Backend.
 void train_experts_cuda(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                         const Preprocessing<float>& preprocessing, const std::string& dir, const Dsa<float>& augment,
-                        const std::function<void(const ExpertEpoch&)>& on_epoch, std::string* device = nullptr);
+                        const std::function<void(const ExpertEpoch&)>& on_epoch, const Communicator& comm,
+                        std::string* device = nullptr);
 /// `distill evaluate --device cuda`: evaluate_set on cuda::Backend.
 EvalResult evaluate_set_cuda(const EvalConfig& cfg, ConstView<float> images, const Labels<float>& labels,
                              Index classes, const Dataset<float>& test, const Dsa<float>& augment,
-                             std::string* device = nullptr);
+                             const Communicator& comm, std::string* device = nullptr);
 /// choose_preprocessing<cuda::Backend> applied to both splits.
 Preprocessing<float> preprocess_cuda(DatasetSplits<float>& data, bool zca, const std::string& dataset);
 

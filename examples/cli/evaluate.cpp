@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "progress.hpp"
+#include "world.hpp"
 
 namespace distill::cli {
 
@@ -65,7 +66,7 @@ void run_evaluate(const EvaluateArgs& a) {
                 "evaluate: give exactly one of --synthetic FILE and --random-ipc K");
   const std::vector<std::string> archs = arch_list(a.arch);
   MetricsLog log;
-  if (!a.common.metrics.empty()) log.open(a.common.metrics);
+  if (!a.common.metrics.empty() && lead_rank()) log.open(a.common.metrics);
   EvalConfig cfg;
   cfg.runs = a.runs;
   cfg.epochs = a.epochs;
@@ -73,10 +74,11 @@ void run_evaluate(const EvaluateArgs& a) {
   Dsa<float> dsa;
   std::string device_name = "cpu";
   // The protocol on the chosen device.
+  // The protocol on the chosen device; its runs spread over `comm`'s ranks.
   const auto evaluate_on = [&](const EvalConfig& c, ConstView<float> images, const Labels<float>& labels,
-                               Index classes, const Dataset<float>& test) {
-    if (a.device == "cuda") return evaluate_set_cuda(c, images, labels, classes, test, dsa, &device_name);
-    return evaluate_set(c, images, labels, classes, test, dsa);
+                               Index classes, const Dataset<float>& test, const Communicator& comm) {
+    if (a.device == "cuda") return evaluate_set_cuda(c, images, labels, classes, test, dsa, comm, &device_name);
+    return evaluate_set(c, images, labels, classes, test, dsa, {}, comm);
   };
   const Index per_arch = a.runs * a.epochs;
   Progress progress("evaluate", Index(archs.size()) * per_arch, "epochs");
@@ -103,7 +105,7 @@ void run_evaluate(const EvaluateArgs& a) {
       c.on_epoch = [&, ai](Index run, Index epoch) { progress.update(Index(ai) * per_arch + run * a.epochs + epoch); };
       const Labels<float> labels = set->has_soft_labels() ? Labels<float>{nullptr, set->label_logits.cview()}
                                                           : Labels<float>{&set->labels, {}};
-      return evaluate_on(c, set->images.cview(), labels, set->classes, data->test).accuracies;
+      return evaluate_on(c, set->images.cview(), labels, set->classes, data->test, world()).accuracies;
     };
   } else {
     const std::string kind = dataset_kind(a.dataset, a.image_size);
@@ -111,20 +113,24 @@ void run_evaluate(const EvaluateArgs& a) {
     preprocess(*data, a.zca, kind, a.device);
     cfg.lr = a.lr;
     what = "random real images, " + std::to_string(a.random_ipc) + " per class" + (a.zca ? ", ZCA" : "");
-    // A fresh random selection for every network, as the baseline is defined.
+    // A fresh random selection for every network, as the baseline is defined; run r on rank
+    // r mod size, the accuracies in run order on every rank.
     evaluate = [&](std::size_t ai) {
-      std::vector<double> acc;
+      std::vector<std::pair<Index, std::vector<double>>> mine;
       for (Index r = 0; r < a.runs; ++r) {
+        if (owner_round_robin(r, world().size()) != world().rank()) continue;
         const Dataset<float> subset = random_real_subset(data->train, a.random_ipc, a.seed, std::uint64_t(r));
         EvalConfig one = cfg;
         one.arch = archs[ai];
         one.runs = 1;
         one.seed = seeds::evaluation_run(a.seed, std::uint64_t(r));
         one.on_epoch = [&, ai, r](Index, Index epoch) { progress.update(Index(ai) * per_arch + r * a.epochs + epoch); };
-        acc.push_back(evaluate_on(one, subset.images.cview(), Labels<float>{&subset.labels, {}},
-                                  data->train.classes, data->test)
-                          .accuracies[0]);
+        mine.push_back({r, evaluate_on(one, subset.images.cview(), Labels<float>{&subset.labels, {}},
+                                       data->train.classes, data->test, single_process())
+                               .accuracies});
       }
+      std::vector<double> acc;
+      for (const std::vector<double>& run : exchange_shards(world(), a.runs, mine)) acc.push_back(run.at(0));
       return acc;
     };
   }
@@ -137,7 +143,7 @@ void run_evaluate(const EvaluateArgs& a) {
   }
   progress.finish();
   if (a.device == "cuda") std::fprintf(stderr, "evaluated on %s (%s)\n", device_name.c_str(), math_name(a.tf32));
-  record_in_run(a, archs, results, set ? set->info : std::map<std::string, std::string>{});
+  if (lead_rank()) record_in_run(a, archs, results, set ? set->info : std::map<std::string, std::string>{});
   if (archs.size() == 1) {
     for (std::size_t r = 0; r < results[0].accuracies.size(); ++r)
       std::printf("run %zu: %.2f%%\n", r, 100 * results[0].accuracies[r]);

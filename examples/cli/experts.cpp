@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "progress.hpp"
+#include "world.hpp"
 
 namespace distill::cli {
 
@@ -45,19 +46,19 @@ void run_experts(const ExpertsArgs& a) {
     std::printf("expert %ld epoch %ld/%ld loss %.4f train_acc %.2f%% test_acc %.2f%% (%.1f s)\n", long(e.expert),
                 long(e.epoch), long(e.epochs), e.loss, 100 * e.train_accuracy, 100 * e.test_accuracy, e.seconds);
     std::fflush(stdout);
-    log.write(report::expert_epoch_record(e));
-    report::refresh(a.out);
+    log.write(report::expert_epoch_record(e));  // every rank its own experts' epochs
+    if (lead_rank()) report::refresh(a.out);
     progress.update(++done);
   };
   if (a.device == "cuda") {
     std::string device;
-    train_experts_cuda(cfg, data, pre, a.out, dsa, on_epoch, &device);
+    train_experts_cuda(cfg, data, pre, a.out, dsa, on_epoch, world(), &device);
     std::fprintf(stderr, "trained on %s (%s)\n", device.c_str(), math_name(a.tf32));
   } else {
-    train_experts(cfg, data, pre, a.out, dsa, on_epoch);
+    train_experts(cfg, data, pre, a.out, dsa, on_epoch, world());
   }
   progress.finish();
-  report::refresh(a.out);  // also when every expert was already complete
+  if (lead_rank()) report::refresh(a.out);  // also when every expert was already complete
   std::printf("experts=%ld epochs=%ld out=%s\n", long(a.experts), long(a.epochs), a.out.c_str());
 }
 

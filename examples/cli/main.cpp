@@ -8,11 +8,13 @@
 #include <string>
 
 #include "commands.hpp"
+#include "world.hpp"
 #include "distill/core/cpu_features.hpp"
 #include "distill/version.hpp"
 
 int main(int argc, char** argv) {
-  distill::warn_if_narrow_build();
+  distill::cli::join_world(&argc, &argv);
+  if (distill::cli::lead_rank()) distill::warn_if_narrow_build();
   CLI::App app{"distill: dataset distillation on the CPU (" DISTILL_VERSION_STRING ")"};
   app.require_subcommand(1);
   // One line per error, like the errors of the commands themselves.
@@ -29,11 +31,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);
+    if (rc != 0 && distill::cli::world().size() > 1) distill::cli::world().abort(rc, "");
+    distill::cli::leave_world();
+    return rc;
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "\ndistill: error: %s\n", e.what());
-    return 1;
+    distill::cli::fail(e.what());  // in a job, ends every rank
   }
+  distill::cli::leave_world();
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "cuda_requests.hpp"
 #include "progress.hpp"
+#include "world.hpp"
 
 namespace distill::cli {
 
@@ -31,6 +32,8 @@ struct RunArgs {
       {"--iterations", "iterations", "Outer iterations (default: the preset's)", 0},
       {"--syn-steps", "syn_steps", "Unrolled student steps N (default: the preset's)", 1},
       {"--batch-syn", "batch_syn", "Student minibatch (0: the whole set; default: the preset's)", 0},
+      {"--trajectories", "trajectories",
+       "Expert segments matched per iteration, gradients averaged in segment order (default 1)", 1},
       {"--eval-every", "eval_every", "Evaluate every E iterations (0: only at the end; default 500)", 0},
       {"--eval-runs", "eval_runs", "Networks per periodic evaluation (default 1)", 1},
       {"--final-eval-runs", "final_eval_runs", "Networks for the final evaluation (default 5; 0: none)", 0},
@@ -74,6 +77,7 @@ void write_summary(const RunArgs& a, const DistillSettings& s, const ExpertSet& 
 DistillerOptions progress_options(const RunArgs& a, Progress& progress) {
   DistillerOptions opt;
   opt.on_files_written = report::refresh;
+  opt.comm = &world();
   opt.out_dir = a.out;
   opt.resume = a.resume;
   opt.on_iteration = [&progress](const IterationRecord& r) {
@@ -140,6 +144,7 @@ void run_distill(const RunArgs& a) {
     const Dsa<float> dsa(dsa_config(s));
     r = run_method(builtin_methods(), s, net, data, experts, dsa, options);
   }
+  if (!lead_rank()) return;  // rank 0 writes the summary and the report
   write_summary(a, s, experts, r, wall.seconds());
   report::refresh(a.out);  // again, now with the summary's wall time
   std::printf("wrote %s\n", report::report_path(a.out).c_str());

@@ -59,20 +59,21 @@
 #define DISTILL_PREBUILT_EVALUATE(X)                                                                   \
   X EvalResult evaluate_set<cpu::Backend, float, Dsa<float>>(                                         \
       const EvalConfig&, ConstView<float>, const Labels<float>&, Index, const Dataset<float>&,         \
-      const Dsa<float>&, const std::function<void(Index, double)>&);                                   \
+      const Dsa<float>&, const std::function<void(Index, double)>&, const Communicator&);              \
   X EvalResult evaluate_set<cpu::Backend, float, IdentityAugment>(                                    \
       const EvalConfig&, ConstView<float>, const Labels<float>&, Index, const Dataset<float>&,         \
-      const IdentityAugment&, const std::function<void(Index, double)>&);
+      const IdentityAugment&, const std::function<void(Index, double)>&, const Communicator&);
 
 /// Group 3: expert training on the CPU.
 #define DISTILL_PREBUILT_EXPERTS(X)                                                                   \
   X void train_experts<cpu::Backend, Dsa<float>>(const ExpertConfig&, const DatasetSplits<float>&,     \
                                                  const Preprocessing<float>&, const std::string&,      \
                                                  const Dsa<float>&,                                    \
-                                                 const std::function<void(const ExpertEpoch&)>&);      \
+                                                 const std::function<void(const ExpertEpoch&)>&,       \
+                                                 const Communicator&);                                 \
   X void train_experts<cpu::Backend, IdentityAugment>(                                                 \
       const ExpertConfig&, const DatasetSplits<float>&, const Preprocessing<float>&, const std::string&, \
-      const IdentityAugment&, const std::function<void(const ExpertEpoch&)>&);
+      const IdentityAugment&, const std::function<void(const ExpertEpoch&)>&, const Communicator&);
 
 /// Group 4: the trajectory-matching methods on the distillation network (run_method) and the
 /// quick start's DATM-CLR on ConvNet-3.

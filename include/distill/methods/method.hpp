@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "distill/augment/dsa.hpp"
+#include "distill/cluster/communicator.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/synthetic_set.hpp"
 #include "distill/train/experts.hpp"
@@ -29,7 +31,20 @@ struct StepReport {
   double loss = 0;       ///< the outer loss (matching loss plus any extra term)
   bool skipped = false;  ///< the driver leaves the set unchanged (DATM's loss threshold)
   nlohmann::json info = nlohmann::json::object();  ///< method-specific figures for the log
+  /// A State that shards by class (distribute returned kClasses): this step's loss terms of
+  /// this rank's classes, as (class, term); the driver adds every class's term in class order.
+  std::vector<std::pair<Index, double>> class_losses;
 };
+
+/// How a State spreads its work over the ranks of a Communicator (its optional member
+/// `Sharding distribute(const Communicator&)`; without it, every rank does all the work).
+///   kReplicated: every rank computes the whole gradient (the State may split it internally and
+///     combine in a fixed order, as trajectory matching's segments; one process's bits).
+///   kClasses: each rank computes the gradient of its classes only (owner_block), zero for the
+///     other rows, and reports its classes' loss terms; after each iteration the driver takes
+///     every class's rows of the set and its velocity from the class's owner. A class's rows
+///     depend on nothing else, so the result is one process's.
+enum class Sharding { kReplicated, kClasses };
 
 /// The contract between Distiller and a method policy. A method M provides
 ///   static constexpr bool kLearnsLr, kLearnsLabels;   // which outer variables it learns
@@ -46,7 +61,18 @@ struct StepReport {
 /// The driver calls iterate for step 0 … steps_per_iteration() − 1 of every iteration and
 /// updates the set after each.
 /// Everything random in an iteration must come from (seed, iteration), so that resuming from
-/// a checkpoint reproduces an uninterrupted run.
+/// a checkpoint reproduces an uninterrupted run. Optionally the State spreads its work over
+/// ranks: `Sharding distribute(const Communicator&)` (see Sharding).
+namespace detail {
+
+template <class State, class = void>
+struct HasDistribute : std::false_type {};
+template <class State>
+struct HasDistribute<State, std::void_t<decltype(Sharding(std::declval<State&>().distribute(
+                                std::declval<const Communicator&>())))>> : std::true_type {};
+
+}  // namespace detail
+
 template <class M, class Net>
 struct MethodChecks {
  private:

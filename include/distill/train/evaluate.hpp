@@ -4,8 +4,10 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "distill/cluster/communicator.hpp"
 #include "distill/core/seeds.hpp"
 #include "distill/data/dataset.hpp"
 #include "distill/data/sample_source.hpp"
@@ -51,19 +53,23 @@ inline EvalResult summarize_runs(std::vector<double> accuracies) {
 /// `test`. Run r initialises with seed (cfg.seed, r) and draws its batches and augmentations
 /// from the same, so every run is reproducible on its own. `on_run(r, accuracy)` is optional.
 /// The networks train and test on `Backend` (train_network; on a device the test set is
-/// uploaded once for all runs); the data are host data either way.
+/// uploaded once for all runs); the data are host data either way. Across the ranks of `comm`,
+/// run r trains on rank r mod size and every rank returns every run's accuracy, in run order:
+/// one process's result. `on_run` and cfg.on_epoch report this rank's runs.
 template <class Backend = cpu::Backend, class Scalar, class Augment>
 EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const Labels<Scalar>& labels,
                         Index classes, const Dataset<Scalar>& test, const Augment& augment,
-                        const std::function<void(Index, double)>& on_run = {}) {
+                        const std::function<void(Index, double)>& on_run = {},
+                        const Communicator& comm = single_process()) {
   DISTILL_CHECK(cfg.runs > 0, "evaluate: runs must be positive, got " << cfg.runs);
   const Shape s = images.shape();
   DISTILL_CHECK(test.channels() == s.c && test.height() == s.h && test.width() == s.w,
                 "evaluate: test images " << test.images.shape() << " do not match the set " << s);
   const ArchSpec arch = parse_arch(cfg.arch);
   SampleSource<Scalar, Backend> test_images(test.images.cview());
-  std::vector<double> acc;
+  std::vector<std::pair<Index, std::vector<double>>> mine;
   for (Index r = 0; r < cfg.runs; ++r) {
+    if (owner_round_robin(r, comm.size()) != comm.rank()) continue;
     const double a = visit_conv_net<Scalar, Backend>(arch, ConvNetConfig{s.c, s.h, s.w, classes}, [&](auto& net) {
       const std::uint64_t seed = seeds::evaluation_run(cfg.seed, std::uint64_t(r));
       auto theta = net.init_params(seed);
@@ -80,9 +86,11 @@ EvalResult evaluate_set(const EvalConfig& cfg, ConstView<Scalar> images, const L
       });
       return test_accuracy(net, theta, test_images, test.labels);
     });
-    acc.push_back(a);
+    mine.push_back({r, {a}});
     if (on_run) on_run(r, a);
   }
+  std::vector<double> acc;
+  for (const auto& run : exchange_shards(comm, cfg.runs, mine)) acc.push_back(run.at(0));
   return summarize_runs(std::move(acc));
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distill/cluster/communicator.hpp"
 #include "distill/core/seeds.hpp"
 #include "distill/core/timer.hpp"
 #include "distill/data/dataset.hpp"
@@ -91,15 +92,19 @@ inline ExpertTrajectory load_expert(const std::string& path) {
 /// the result equals an uninterrupted run. `augment`: Dsa, or IdentityAugment for none.
 /// The experts train on `Backend` (train_network); the files do not depend on it, so training
 /// may continue on another device, where the same seed gives the same batches and draws.
+/// Across the ranks of `comm`, expert k is trained by rank k mod size (the files are those of
+/// one process: each depends only on its seed); rank 0 writes the preprocessing, and every rank
+/// returns once all experts are done. `on_epoch` reports this rank's experts.
 template <class Backend = cpu::Backend, class Augment>
 void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
                    const Preprocessing<float>& preprocessing, const std::string& dir,
-                   const Augment& augment, const std::function<void(const ExpertEpoch&)>& on_epoch = {}) {
+                   const Augment& augment, const std::function<void(const ExpertEpoch&)>& on_epoch = {},
+                   const Communicator& comm = single_process()) {
   DISTILL_CHECK(cfg.experts > 0 && cfg.epochs > 0,
                 "experts: --experts and --epochs must be positive");
   const auto& train = data.train;
   const ArchSpec arch = parse_arch(cfg.arch);
-  {
+  if (comm.rank() == 0) {
     SafetensorsFile pre;
     pre.metadata["kind"] = "distill.preprocessing";
     pre.metadata["dataset"] = cfg.dataset;
@@ -112,6 +117,7 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
     nlohmann::json names = nlohmann::json::array();
     for (const auto& e : net.layout().entries()) names.push_back({{"name", e.name}, {"shape", e.shape}});
     for (Index k = 0; k < cfg.experts; ++k) {
+      if (owner_round_robin(k, comm.size()) != comm.rank()) continue;
       const std::string path = expert_path(dir, k);
       const std::uint64_t seed = seeds::expert(cfg.seed, std::uint64_t(k));
       ExpertTrajectory traj;
@@ -174,6 +180,7 @@ void train_experts(const ExpertConfig& cfg, const DatasetSplits<float>& data,
     }
     return 0;
   });
+  comm.barrier();
 }
 
 /// Every expert of a directory written by train_experts, with the preprocessing they were

@@ -64,9 +64,17 @@ class Context {
     cudaStreamDestroy(stream_);
   }
 
-  /// The process's context on device 0, created on first use.
+  /// The device of this process: DISTILL_CUDA_DEVICE modulo the device count (an MPI program
+  /// passes its node-local rank, so the ranks of a node take its GPUs in turn), else 0.
+  static int default_device() {
+    const char* v = std::getenv("DISTILL_CUDA_DEVICE");
+    if (!v || !*v) return 0;
+    const int n = device_count();
+    return n > 0 ? std::atoi(v) % n : 0;
+  }
+  /// The process's context on default_device(), created on first use.
   static Context& current() {
-    static Context context(0);
+    static Context context(default_device());
     return context;
   }
 

@@ -54,6 +54,8 @@ namespace distill {
     "the iteration at which the window reaches max_start_epoch; 0: a fixed window")                                \
   X(double, threshold, 0, kMethod, kFixed, field_checks::non_negative(v, "0: never skip"),                          \
     "skip updates whose matching loss exceeds this; 0: never")                                                     \
+  X(Index, trajectories, 1, kMethod, kFixed, field_checks::positive(v),                                            \
+    "expert segments matched per iteration, their gradients averaged in segment order")                           \
   X(bool, fusion, false, kMethod, kFixed, "", "Contrastive Fusion: CE + fusion_weight L_con inside the unroll")    \
   X(double, fusion_weight, 0.1, kMethod, kFixed, field_checks::non_negative(v, ""), "Contrastive Fusion's weight")  \
   X(bool, update, false, kMethod, kFixed, "", "Contrastive Update: L + update_weight L_con under the end parameters") \

@@ -193,6 +193,16 @@ class DistributionMatching {
         DISTILL_CHECK(!by_class_[c].empty(), "class " << c << " has no training images");
     }
 
+    /// Class-parallel across `comm`'s ranks: this rank computes the classes it owns
+    /// (owner_block) and reports their loss terms; the driver takes the other classes' rows from
+    /// their owners (method.hpp, Sharding::kClasses). A class's gradient reads only its own
+    /// images, the stage's networks and its own draws, all the same on every rank.
+    Sharding distribute(const Communicator& comm) {
+      owned_.assign(std::size_t(train_.classes), false);
+      for (Index c = 0; c < train_.classes; ++c) owned_[std::size_t(c)] = owner_block(c, train_.classes, comm.size()) == comm.rank();
+      return Sharding::kClasses;
+    }
+
     /// Whether the training set lives in the backend's memory (always, in host memory).
     bool train_resident() const { return train_images_.resident(); }
 
@@ -236,7 +246,7 @@ class DistributionMatching {
       draws_.clear();
       for (Index c = first; c < last; ++c) {
         const auto& mine = class_index_[c];
-        if (mine.empty()) continue;
+        if (mine.empty() || (!owned_.empty() && !owned_[std::size_t(c)])) continue;
         Rng rng(seeds::distribution_matching_batch_seed(seed),
                 seeds::distribution_matching_batch_stream(std::uint64_t(iteration), std::uint64_t(c)));
         const auto& pool = by_class_[c];
@@ -280,9 +290,12 @@ class DistributionMatching {
       for (std::size_t j = 0; j < syn_rows_.size(); ++j)
         std::copy(g + Index(j) * s.sample_size(), g + Index(j + 1) * s.sample_size(),
                   grads.images.view().sample(syn_rows_[j]));
-      for (Index i = 0; i < k; ++i)
-        r.loss += class_matching_value(constraint_, distances[i], raw ? raw[i] : 0.0,
-                                       Index(class_index_[classes_[i]].size()) * tiles);
+      for (Index i = 0; i < k; ++i) {
+        const double term = class_matching_value(constraint_, distances[i], raw ? raw[i] : 0.0,
+                                                  Index(class_index_[classes_[i]].size()) * tiles);
+        r.loss += term;
+        if (!owned_.empty()) r.class_losses.emplace_back(classes_[i], term);
+      }
       return r;
     }
 
@@ -335,6 +348,7 @@ class DistributionMatching {
     StageSampler sampler_;
     Constraint constraint_;
     std::vector<std::vector<Index>> by_class_, class_index_;
+    std::vector<bool> owned_;  ///< the classes this rank computes (distribute); empty: all
     Stage stage_;
     // The plan of one iterate call: its classes, their real batches (indices, sizes), their
     // synthetic rows in class order, their draws.

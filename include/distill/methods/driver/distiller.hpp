@@ -12,6 +12,7 @@
 #include "distill/methods/config/settings.hpp"
 #include "distill/methods/driver/checkpoint.hpp"
 #include "distill/methods/method.hpp"
+#include "distill/train/sgd.hpp"
 #include "distill/methods/trajectory_matching/unroll.hpp"
 #include "distill/train/evaluate.hpp"
 #include "distill/train/experts.hpp"
@@ -46,6 +47,10 @@ struct DistillerOptions {
   /// and at the end. Programs pass report::refresh (report.html, rewritten from the files), so
   /// the driver needs nothing of the layer above it. May throw to stop the run.
   std::function<void(const std::string& out_dir)> on_files_written;
+  /// The ranks of the job (null: one process). Every rank runs the driver; evaluation runs
+  /// and, where the method's State distributes (method.hpp, Sharding), its work are split
+  /// over them; rank 0 alone writes out_dir's files and calls on_files_written.
+  const Communicator* comm = nullptr;
 };
 
 struct DistillResult {
@@ -100,6 +105,11 @@ class Distiller {
   std::string eval_arch() const;
   /// Tells options.on_files_written that out_dir's files are current.
   void files_written() const;
+  const Communicator& comm() const { return options_.comm ? *options_.comm : single_process(); }
+  /// Whether this rank writes the files (rank 0).
+  bool writer() const { return comm().rank() == 0; }
+  /// Every class's rows of the set and of the image velocity, from the class's owner.
+  void share_class_rows(SyntheticSet& set, Sgd<float>& image_opt) const;
 
   Method method_;
   DistillSettings settings_;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "distill/augment/multi_formation.hpp"
 #include "distill/core/timer.hpp"
@@ -33,7 +35,40 @@ std::string Distiller<Method, Net>::eval_arch() const {
 
 template <class Method, class Net>
 void Distiller<Method, Net>::files_written() const {
-  if (options_.on_files_written) options_.on_files_written(options_.out_dir);
+  if (writer() && options_.on_files_written) options_.on_files_written(options_.out_dir);
+}
+
+template <class Method, class Net>
+void Distiller<Method, Net>::share_class_rows(SyntheticSet& set, Sgd<float>& image_opt) const {
+  const Communicator& w = comm();
+  const Index classes = set.classes, d = set.images.shape().sample_size();
+  Vector<float> velocity = image_opt.velocity();
+  const bool moving = velocity.size() == set.images.size();
+  std::vector<std::pair<Index, std::vector<float>>> mine;
+  for (Index c = 0; c < classes; ++c) {
+    if (owner_block(c, classes, w.size()) != w.rank()) continue;
+    std::vector<float> rows;
+    for (Index j = 0; j < set.size(); ++j) {
+      if (set.labels[std::size_t(j)] != c) continue;
+      rows.insert(rows.end(), set.images.data() + j * d, set.images.data() + (j + 1) * d);
+      if (moving) rows.insert(rows.end(), velocity.data() + j * d, velocity.data() + (j + 1) * d);
+    }
+    mine.emplace_back(c, std::move(rows));
+  }
+  const auto all = exchange_shards(w, classes, mine);
+  for (Index c = 0; c < classes; ++c) {
+    const float* at = all[std::size_t(c)].data();
+    for (Index j = 0; j < set.size(); ++j) {
+      if (set.labels[std::size_t(j)] != c) continue;
+      std::copy(at, at + d, set.images.data() + j * d);
+      at += d;
+      if (moving) {
+        std::copy(at, at + d, velocity.data() + j * d);
+        at += d;
+      }
+    }
+  }
+  if (moving) image_opt.set_velocity(velocity);
 }
 
 template <class Method, class Net>
@@ -50,13 +85,15 @@ EvalResult Distiller<Method, Net>::evaluate(const SyntheticSet& stored, Index ru
                                                      : Labels<float>{&set.labels, {}};
   // On the distillation network's backend: a GPU run evaluates on the GPU.
   return evaluate_set<typename Net::backend_type>(cfg, set.images.cview(), labels, set.classes, data_.test,
-                                                  eval_augment_);
+                                                  eval_augment_, {}, comm());
 }
 
 template <class Method, class Net>
 Checkpoint Distiller<Method, Net>::start_or_resume(typename Method::template State<Net>& state, MetricsLog& log) {
   const std::string path = checkpoint_path(options_.out_dir);
-  if (regular_file_exists(path)) {
+  const bool exists = regular_file_exists(path);
+  comm().barrier();  // every rank has looked before rank 0 writes a first checkpoint
+  if (exists) {
     DISTILL_CHECK(options_.resume, path << " exists: pass --resume to continue that run, or choose another output "
                                            "directory");
     Checkpoint c = load_checkpoint(path, settings_.declared);
@@ -82,19 +119,24 @@ Checkpoint Distiller<Method, Net>::start_or_resume(typename Method::template Sta
                                       : experts_.directory;
   log.write({{"event", "start"}, {"settings", to_json(settings_)}, {"images", c.set.size()},
              {"experts", experts_dir}, {"experts_count", experts_.size()}});
-  save_checkpoint(path, c);
+  if (writer()) save_checkpoint(path, c);
   return c;
 }
 
 template <class Method, class Net>
 DistillResult Distiller<Method, Net>::run() {
   Timer wall;
-  MetricsLog log(metrics_path(options_.out_dir));
+  MetricsLog log;  // rank 0's; the others log nothing
+  if (writer()) log.open(metrics_path(options_.out_dir));
   using State = typename Method::template State<Net>;
   static_assert(MethodChecks<Method, Net>::template check_state<State>(), "");
   DISTILL_CHECK(!settings_.clamp_pixels || experts_.preprocessing.has_pixel_box(),
                 "field 'clamp_pixels': the data are ZCA-whitened, where pixels have no range to clamp to");
   State state(method_, net_, experts_, data_.train, augment_);
+  Sharding sharding = Sharding::kReplicated;
+  if constexpr (detail::HasDistribute<State>::value) sharding = state.distribute(comm());
+  const bool by_class = sharding == Sharding::kClasses;
+  std::vector<std::vector<double>> class_losses;  // this rank's classes' terms, in step order
   Checkpoint c = start_or_resume(state, log);
   const std::string ckpt = checkpoint_path(options_.out_dir);
   files_written();  // from the start: the initial images and the settings
@@ -120,12 +162,14 @@ DistillResult Distiller<Method, Net>::run() {
     StepReport report;
     report.skipped = true;
     const Index steps = state.steps_per_iteration();
+    class_losses.assign(std::size_t(c.set.classes), {});
     for (Index step = 0; step < steps; ++step) {
       const StepReport r = state.iterate(c.iteration, step, settings_.seed, c.set, grads);
       if (!std::isfinite(r.loss)) stop(it, "the loss is " + std::to_string(r.loss));
       if (!detail::all_finite(grads.images) || !detail::all_finite(grads.label_logits) || !std::isfinite(grads.lr))
         stop(it, "a gradient is not finite");
       report.loss += r.loss;
+      for (const auto& [cls, term] : r.class_losses) class_losses.at(std::size_t(cls)).push_back(term);
       report.skipped = report.skipped && r.skipped;
       if (step == 0) report.info = r.info;  // per-iteration draws (expert, stage) are reported at step 0
       if (r.skipped) continue;
@@ -143,6 +187,16 @@ DistillResult Distiller<Method, Net>::run() {
         stop(it, "the learned step size became " + std::to_string(c.set.lr) + " (lower lr_lr)");
     }
     if (settings_.clamp_pixels) c.set.preprocessing.clamp_to_pixel_range(c.set.images.view());
+    if (by_class) {
+      share_class_rows(c.set, image_opt);
+      // The loss as one process adds it: every class's terms, in class order.
+      std::vector<std::pair<Index, std::vector<double>>> mine;
+      for (Index k = 0; k < c.set.classes; ++k)
+        if (owner_block(k, c.set.classes, comm().size()) == comm().rank()) mine.emplace_back(k, class_losses[std::size_t(k)]);
+      report.loss = 0;
+      for (const auto& terms : exchange_shards(comm(), c.set.classes, mine))
+        for (const double t : terms) report.loss += t;
+    }
     c.iteration = it;
     IterationRecord rec;
     rec.iteration = it;
@@ -166,7 +220,7 @@ DistillResult Distiller<Method, Net>::run() {
         SyntheticSet best = c.set;
         best.info["iteration"] = std::to_string(it);
         best.info["accuracy"] = std::to_string(r.mean);
-        save_synthetic_set(best_path(options_.out_dir), best);
+        if (writer()) save_synthetic_set(best_path(options_.out_dir), best);
       }
       if (options_.on_evaluation) options_.on_evaluation({it, false, r, et.seconds()});
     }
@@ -174,7 +228,7 @@ DistillResult Distiller<Method, Net>::run() {
       c.image_velocity = image_opt.velocity();
       c.lr_velocity = lr_opt.velocity();
       c.label_velocity = label_opt.velocity();
-      save_checkpoint(ckpt, c);
+      if (writer()) save_checkpoint(ckpt, c);
       files_written();
     }
     if (options_.on_iteration) options_.on_iteration(rec);
@@ -184,7 +238,7 @@ DistillResult Distiller<Method, Net>::run() {
   result.set = c.set;
   result.set.info["iteration"] = std::to_string(c.iteration);
   result.set.info["settings"] = to_json(settings_).dump();
-  save_synthetic_set(synthetic_path(options_.out_dir), result.set);
+  if (writer()) save_synthetic_set(synthetic_path(options_.out_dir), result.set);
   result.iterations = c.iteration;
   result.best_accuracy = c.best_accuracy;
   result.best_iteration = c.best_iteration;

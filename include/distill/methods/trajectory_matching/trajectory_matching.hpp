@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,7 @@ class TrajectoryMatching {
     Index expert_epochs = setting_defaults::expert_epochs;
     Index batch_syn = setting_defaults::batch_syn;    ///< 0: every step uses the whole set
     double threshold = setting_defaults::threshold;  ///< skip updates when the matching loss exceeds it; 0: never
+    Index trajectories = setting_defaults::trajectories;  ///< expert segments matched per iteration
     InnerLoss inner;
     ImageInit init = ImageInit::kReal;
   };
@@ -65,8 +67,9 @@ class TrajectoryMatching {
 
   TrajectoryMatching(Config config, Window window, LabelPolicy labels = {}, OuterTerm extra = {})
       : config_(config), window_(window), labels_(labels), extra_(extra) {
-    DISTILL_CHECK(config.syn_steps > 0 && config.expert_epochs > 0 && config.batch_syn >= 0,
-                  "TrajectoryMatching: syn_steps and expert_epochs must be positive, batch_syn non-negative");
+    DISTILL_CHECK(config.syn_steps > 0 && config.expert_epochs > 0 && config.batch_syn >= 0 && config.trajectories > 0,
+                  "TrajectoryMatching: syn_steps, expert_epochs and trajectories must be positive, batch_syn "
+                  "non-negative");
   }
 
   const Config& config() const { return config_; }
@@ -127,17 +130,90 @@ class TrajectoryMatching {
     /// One image update per iteration.
     Index steps_per_iteration() const { return 1; }
 
+    /// Trajectory-parallel across `comm`'s ranks: segment t of an iteration is matched by rank
+    /// t mod size, and every rank combines all segments' gradients in segment order, so the
+    /// result is one process's (Sharding::kReplicated).
+    Sharding distribute(const Communicator& comm) {
+      comm_ = &comm;
+      return Sharding::kReplicated;
+    }
+
+    /// One iteration matches `trajectories` expert segments and averages their gradients and
+    /// losses in segment order; segment 0 draws what a one-segment iteration draws, so one
+    /// segment is MTT's algorithm.
     StepReport iterate(Index iteration, Index /*step*/, std::uint64_t seed, const SyntheticSet& syn,
-                            SyntheticGradients<float>& grads) {
-      Rng rng(seed, seeds::trajectory_matching_stream(std::uint64_t(iteration)));
-      const Index expert = Index(rng.below(std::uint64_t(experts_.size())));
-      const Index start = m_.window_.sample(iteration, rng);
-      const ParamVector& theta0 = checkpoint(expert, start);
-      const ParamVector& target = checkpoint(expert, start + m_.config_.expert_epochs);
+                       SyntheticGradients<float>& grads) {
+      const Index segments = m_.config_.trajectories;
+      if (segments == 1 && (!comm_ || comm_->size() == 1)) {
+        const Draw d = draw(iteration, seed, 0);
+        const auto [matching, extra] = match(d, syn, grads);
+        return report(iteration, {d}, matching, extra);
+      }
+      // Each rank matches its segments; the gradients travel as doubles (floats convert exactly)
+      // with the step size's gradient and both losses behind them.
+      const Communicator& comm = comm_ ? *comm_ : single_process();
+      std::vector<Draw> draws;
+      std::vector<std::pair<Index, std::vector<double>>> mine;
+      for (Index t = 0; t < segments; ++t) {
+        draws.push_back(draw(iteration, seed, t));
+        if (owner_round_robin(t, comm.size()) != comm.rank()) continue;
+        const auto [matching, extra] = match(draws.back(), syn, grads);
+        std::vector<double> packed(grads.images.data(), grads.images.data() + grads.images.size());
+        packed.insert(packed.end(), grads.label_logits.data(), grads.label_logits.data() + grads.label_logits.size());
+        packed.insert(packed.end(), {grads.lr, matching, extra});
+        mine.emplace_back(t, std::move(packed));
+      }
+      const auto all = exchange_shards(comm, segments, mine);
+      grads.images.resize(syn.images.shape());
+      grads.label_logits.resize(kLearnsLabels ? syn.label_logits.shape() : Shape(0, 0));
+      const Index ni = grads.images.size(), nl = grads.label_logits.size();
+      double matching = 0, extra = 0;
+      for (Index t = 0; t < segments; ++t) {
+        const std::vector<double>& v = all[std::size_t(t)];
+        DISTILL_CHECK(Index(v.size()) == ni + nl + 3, "trajectory matching: segment " << t << " sent " << v.size()
+                                                                                     << " values, expected " << ni + nl + 3);
+        for (Index i = 0; i < ni; ++i) grads.images[i] = t == 0 ? float(v[i]) : grads.images[i] + float(v[i]);
+        for (Index i = 0; i < nl; ++i) grads.label_logits[i] = t == 0 ? float(v[ni + i]) : grads.label_logits[i] + float(v[ni + i]);
+        grads.lr = t == 0 ? v[ni + nl] : grads.lr + v[ni + nl];
+        matching = t == 0 ? v[ni + nl + 1] : matching + v[ni + nl + 1];
+        extra = t == 0 ? v[ni + nl + 2] : extra + v[ni + nl + 2];
+      }
+      if (segments > 1) {
+        const float fs = float(segments);
+        for (Index i = 0; i < ni; ++i) grads.images[i] /= fs;
+        for (Index i = 0; i < nl; ++i) grads.label_logits[i] /= fs;
+        grads.lr /= double(segments);
+        matching /= double(segments);
+        extra /= double(segments);
+      }
+      return report(iteration, draws, matching, extra);
+    }
+
+   private:
+    /// What segment t of an iteration draws: the expert, the start epoch, the unroll plan's
+    /// seed and the outer term's; segment 0 from (seed, iteration) as MTT draws them, segment t
+    /// from seed + t·φ (φ the 64-bit golden ratio).
+    struct Draw {
+      Index expert = 0, start = 0;
+      std::uint64_t plan_seed = 0, extra_seed = 0;
+    };
+    Draw draw(Index iteration, std::uint64_t seed, Index t) const {
+      Rng rng(seed + std::uint64_t(t) * 0x9E3779B97F4A7C15ull, seeds::trajectory_matching_stream(std::uint64_t(iteration)));
+      Draw d;
+      d.expert = Index(rng.below(std::uint64_t(experts_.size())));
+      d.start = m_.window_.sample(iteration, rng);
+      d.plan_seed = rng.next_u64();
+      d.extra_seed = rng.next_u64();
+      return d;
+    }
+
+    /// One segment's matching: its loss and outer term, its gradients in `grads`.
+    std::pair<double, double> match(const Draw& d, const SyntheticSet& syn, SyntheticGradients<float>& grads) {
+      const ParamVector& theta0 = checkpoint(d.expert, d.start);
+      const ParamVector& target = checkpoint(d.expert, d.start + m_.config_.expert_epochs);
       const Index n = syn.size();
       const Index batch = m_.config_.batch_syn > 0 ? m_.config_.batch_syn : n;
-      const std::uint64_t step_seed = rng.next_u64();
-      const auto plan = make_unroll_steps(n, m_.config_.syn_steps, batch, step_seed);
+      const auto plan = make_unroll_steps(n, m_.config_.syn_steps, batch, d.plan_seed);
       const ConstView<float, Space> images = images_.upload(syn.images);
       const ConstView<float, Space> logits =
           kLearnsLabels ? label_logits_.upload(syn.label_logits) : ConstView<float, Space>{};
@@ -145,23 +221,34 @@ class TrajectoryMatching {
       double extra = 0;
       if constexpr (kHost) {
         unroll_.backward(grads, Gradient::kMode);
-        extra = extra_.add(net_, augment_, target, images, syn.labels, rng.next_u64(), grads.images);
+        extra = extra_.add(net_, augment_, target, images, syn.labels, d.extra_seed, grads.images);
       } else {
         unroll_.backward(device_grads_, Gradient::kMode);
-        extra = extra_.add(net_, augment_, target, images, syn.labels, rng.next_u64(), device_grads_.images);
+        extra = extra_.add(net_, augment_, target, images, syn.labels, d.extra_seed, device_grads_.images);
         Mirror<float, Backend>::download(device_grads_.images, grads.images);
         Mirror<float, Backend>::download(device_grads_.label_logits, grads.label_logits);
         grads.lr = device_grads_.lr;
       }
+      return {matching, extra};
+    }
+
+    StepReport report(Index iteration, const std::vector<Draw>& draws, double matching, double extra) const {
       StepReport r;
       r.loss = matching + extra;
       r.skipped = m_.config_.threshold > 0 && matching > m_.config_.threshold;
-      r.info = {{"expert", expert}, {"start_epoch", start}, {"window", m_.window_.upper(iteration)},
-                {"matching_loss", matching}, {"contrastive", extra}};
+      nlohmann::json experts = nlohmann::json::array(), starts = nlohmann::json::array();
+      for (const Draw& d : draws) {
+        experts.push_back(d.expert);
+        starts.push_back(d.start);
+      }
+      r.info = {{"expert", draws.size() == 1 ? experts[0] : experts},
+                {"start_epoch", draws.size() == 1 ? starts[0] : starts},
+                {"window", m_.window_.upper(iteration)},
+                {"matching_loss", matching},
+                {"contrastive", extra}};
       return r;
     }
 
-   private:
     template <class HostNet>
     void initialize_on(HostNet& net, SyntheticSet& syn, Index per_class, std::uint64_t seed) {
       Index filled = 0;
@@ -189,6 +276,7 @@ class TrajectoryMatching {
     const Augment augment_;
     Unroll<Net, Augment> unroll_;
     OuterTerm extra_;
+    const Communicator* comm_ = nullptr;             // distribute's; null: one process
     Mirror<float, Backend> images_, label_logits_;  // the set in the backend's memory
     // Device memory only (empty in host memory).
     std::vector<std::vector<Mirror<float, Backend>>> device_checkpoints_;
