@@ -2,10 +2,13 @@
 // is a figure (images_per_second=..., seconds_per_iteration=... peak_rss_mib=...).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "commands.hpp"
+#include "distill/bench/flops.hpp"
 #include "distill/bench/method_workload.hpp"
 #include "distill/bench/tm_workload.hpp"
 #include "bench_train.hpp"
@@ -21,17 +24,35 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-/// The last line of `bench tm` and `bench dm`: seconds per iteration and memory (the device's
-/// too, for a GPU run).
-void print_time_line(double seconds, const DeviceMemoryMiB* device) {
+/// What a timed workload did per second, and on the CPU its fraction of the same process's
+/// SGEMM rate (2048³, the same threads; docs/performance.md): " gflops=… gemm_gflops=…
+/// gemm_fraction=…", or " gflops=…" on a GPU.
+std::string rate_fields(double flops, double seconds, bool cpu) {
+  const double gflops = flops / seconds / 1e9;
+  char buf[160];
+  if (!cpu) {
+    std::snprintf(buf, sizeof buf, " gflops=%.1f", gflops);
+  } else {
+    const double gemm = bench::sgemm_gflops();
+    std::snprintf(buf, sizeof buf, " gflops=%.1f gemm_gflops=%.1f gemm_fraction=%.3f", gflops, gemm, gflops / gemm);
+  }
+  return buf;
+}
+
+/// The last line of `bench tm` and `bench dm`: seconds per iteration, memory (the device's too,
+/// for a GPU run) and the rate.
+void print_time_line(double seconds, const DeviceMemoryMiB* device, double flops) {
+  const std::string rate = rate_fields(flops, seconds, device == nullptr);
   if (device)
     std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f pool_peak_mib=%.0f pool_reserved_peak_mib=%.0f "
-                "device_used_mib=%.0f device_total_mib=%.0f\n",
+                "device_used_mib=%.0f device_total_mib=%.0f%s\n",
                 seconds, peak_rss_mib(), device->pool_peak_in_use, device->pool_peak_reserved, device->device_used,
-                device->device_total);
+                device->device_total, rate.c_str());
   else
-    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f\n", seconds, peak_rss_mib());
+    std::printf("seconds_per_iteration=%.3f peak_rss_mib=%.0f%s\n", seconds, peak_rss_mib(), rate.c_str());
 }
+
+const ConvNetConfig kCifar10{3, 32, 32, 10};
 
 void bench_train(Index batch, Index images, const std::string& device, bool tf32) {
   DISTILL_CHECK(images >= batch, "--images (" << images << ") must be at least --batch (" << batch << ")");
@@ -46,7 +67,9 @@ void bench_train(Index batch, Index images, const std::string& device, bool tf32
               "seconds=%.3f\n",
               long(f.params), long(batch), long(steps), f.device.c_str(), math_name(tf32), max_threads(), f.loss,
               f.seconds * double(steps));
-  std::printf("images_per_second=%.1f\n", double(batch) / f.seconds);
+  const double flops = bench::training_step_flops(bench::conv_net_pass(kCifar10, 128, 3, batch));
+  std::printf("images_per_second=%.1f%s\n", double(batch) / f.seconds,
+              rate_fields(flops, f.seconds, device != "cuda").c_str());
 }
 
 /// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
@@ -68,7 +91,9 @@ void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iter
               "device=%s math=%s threads=%d loss=%.5f grad_lr=%.4g\n",
               long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), f.device.c_str(),
               math_name(tf32), max_threads(), f.loss, f.grad_lr);
-  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
+  const ConvNetConfig net{3, 32, 32, classes};
+  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr,
+                  bench::exact_unroll_flops(net, 128, 3, steps, std::min(batch_syn, n)));
 }
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
@@ -89,7 +114,10 @@ void bench_dm(const std::string& method, Index ipc, Index iterations, const std:
               "iterations=%ld device=%s math=%s threads=%d loss=%.5f\n",
               method.c_str(), long(ipc), long(s.batch_real), long(f.steps_per_iteration), long(iterations),
               f.device.c_str(), math_name(tf32), max_threads(), f.loss);
-  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr);
+  // The workload's classes have 300 real images each; every class steps once per iteration.
+  const double flops = 10 * bench::distribution_matching_class_flops(kCifar10, 128, 3, std::min<Index>(s.batch_real, 300),
+                                                                     ipc * s.factor * s.factor, s.alpha > 0);
+  print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr, flops);
 }
 
 }  // namespace

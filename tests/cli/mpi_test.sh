@@ -25,6 +25,20 @@ for k in 1 2 3; do
 done
 # Output comes from rank 0 only: its two experts' epochs (experts 0 and 2 at K = 2).
 test "$(grep -c '^expert [0-9]' "$work/e2.txt")" -eq 4
+# Killed mid-way on 2 ranks, continued on 3: every expert resumes from its last epoch, and the
+# files are one process's.
+longer=(experts --data "$work/data" --experts 3 --epochs 6 --width 16 --threads 1)
+"$distill" "${longer[@]}" --out "$work/ea" > /dev/null 2>&1
+mpi 2 "${longer[@]}" --out "$work/eb" > /dev/null 2>&1 &
+job=$!
+until [ -f "$work/eb/expert_001.safetensors" ]; do
+  kill -0 $job 2> /dev/null || { echo "the experts job finished before a rank could be killed"; exit 1; }
+  sleep 0.05
+done
+pkill -9 -f -- "--out $work/eb" || true
+wait $job 2> /dev/null || true
+mpi 3 "${longer[@]}" --out "$work/eb" > /dev/null 2>&1
+for e in 000 001 002; do same "$work/ea/expert_$e.safetensors" "$work/eb/expert_$e.safetensors"; done
 
 # Distillation: files equal to one process's at every rank count.
 common=(--ipc 2 --experts "$work/e0" --data "$work/data" --eval-every 0 --eval-epochs 5 --checkpoint-every 1 --threads 1)
@@ -53,6 +67,12 @@ for k in 1 2 3; do
   mpi "$k" "${ev[@]}" > "$work/ev$k.txt" 2> /dev/null
   diff <(grep -E '^(run|accuracy)' "$work/ev0.txt") <(grep -E '^(run|accuracy)' "$work/ev$k.txt")
 done
+
+# A failing command ends the job with one line naming the rank and the cause.
+if mpi 2 run "${common[@]}" "${short[@]}" --method tgdd --set alpha=-1 --out "$work/bad" > /dev/null 2> "$work/bad.err"; then
+  echo "a failing run succeeded"; exit 1
+fi
+grep -E "^distill: rank [01] of 2: error: settings: field 'alpha': must not be negative" "$work/bad.err" | head -n 1
 
 # A rank killed mid-run: the job ends naming it; a resume at another rank count equals the
 # uninterrupted run.

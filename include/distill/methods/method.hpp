@@ -41,9 +41,9 @@ struct StepReport {
 ///   kReplicated: every rank computes the whole gradient (the State may split it internally and
 ///     combine in a fixed order, as trajectory matching's segments; one process's bits).
 ///   kClasses: each rank computes the gradient of its classes only (owner_block), zero for the
-///     other rows, and reports its classes' loss terms; after each iteration the driver takes
-///     every class's rows of the set and its velocity from the class's owner. A class's rows
-///     depend on nothing else, so the result is one process's.
+///     other rows, and reports its classes' loss terms; before the set is evaluated or written
+///     the driver takes every class's rows of the set and of its velocity from the class's
+///     owner. A class's rows depend on nothing else, so the result is one process's.
 enum class Sharding { kReplicated, kClasses };
 
 /// The contract between Distiller and a method policy. A method M provides

@@ -187,8 +187,12 @@ DistillResult Distiller<Method, Net>::run() {
         stop(it, "the learned step size became " + std::to_string(c.set.lr) + " (lower lr_lr)");
     }
     if (settings_.clamp_pixels) c.set.preprocessing.clamp_to_pixel_range(c.set.images.view());
+    const bool evaluating = settings_.eval_every > 0 && it % settings_.eval_every == 0 && it < total;
+    const bool checkpointing = it % settings_.checkpoint_every == 0 || it == total;
     if (by_class) {
-      share_class_rows(c.set, image_opt);
+      // A class's rows are read only by its owner until the set is evaluated or written: the
+      // rows travel then, not every iteration.
+      if (evaluating || checkpointing) share_class_rows(c.set, image_opt);
       // The loss as one process adds it: every class's terms, in class order.
       std::vector<std::pair<Index, std::vector<double>>> mine;
       for (Index k = 0; k < c.set.classes; ++k)
@@ -209,7 +213,7 @@ DistillResult Distiller<Method, Net>::run() {
     log.write({{"event", "iteration"}, {"iteration", it}, {"loss", report.loss}, {"skipped", report.skipped},
                {"lr", c.set.lr}, {"seconds", rec.seconds}, {"info", report.info}});
 
-    if (settings_.eval_every > 0 && it % settings_.eval_every == 0 && it < total) {
+    if (evaluating) {
       Timer et;
       const EvalResult r = evaluate(c.set, settings_.eval_runs);
       log.write({{"event", "evaluate"}, {"iteration", it}, {"arch", eval_arch()}, {"accuracies", r.accuracies},
@@ -224,7 +228,7 @@ DistillResult Distiller<Method, Net>::run() {
       }
       if (options_.on_evaluation) options_.on_evaluation({it, false, r, et.seconds()});
     }
-    if (it % settings_.checkpoint_every == 0 || it == total) {
+    if (checkpointing) {
       c.image_velocity = image_opt.velocity();
       c.lr_velocity = lr_opt.velocity();
       c.label_velocity = label_opt.velocity();
