@@ -74,26 +74,26 @@ void bench_train(Index batch, Index images, const std::string& device, bool tf32
 
 /// One trajectory-matching iteration: the exact unrolled gradient through `steps` SGD steps
 /// of ConvNet-3 with DSA, on generated images and random expert parameters.
-void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iterations, const std::string& device,
-              bool tf32) {
+void bench_tm(Index ipc, Index classes, Index steps, Index batch_syn, Index iterations, Index unroll_memory,
+              const std::string& device, bool tf32) {
   TmFigures f;
   if (device == "cuda") {
-    f = tm_figures_cuda(ipc, classes, steps, batch_syn, iterations);
+    f = tm_figures_cuda(ipc, classes, steps, batch_syn, iterations, unroll_memory);
   } else {
-    bench::TmWorkload w(ipc, steps, batch_syn, classes);
+    bench::TmWorkload w(ipc, steps, batch_syn, classes, std::size_t(unroll_memory) << 20);
     const auto [seconds, loss] = time_iterations("tm iteration", iterations, [&](Index it) {
       return w.iteration(std::uint64_t(it));
     });
-    f = {"cpu", w.net.num_params(), w.images_count(), seconds, loss, w.grads.lr};
+    f = {"cpu", w.net.num_params(), w.images_count(), seconds, loss, w.grads.lr, w.unroll.kept_steps()};
   }
   const Index n = f.images;
   std::printf("network=ConvNet-3 width=128 classes=%ld images=%ld syn_steps=%ld batch_syn=%ld iterations=%ld "
-              "device=%s math=%s threads=%d loss=%.5f grad_lr=%.4g\n",
-              long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), f.device.c_str(),
-              math_name(tf32), max_threads(), f.loss, f.grad_lr);
+              "unroll_memory_mib=%ld kept_steps=%ld device=%s math=%s threads=%d loss=%.5f grad_lr=%.4g\n",
+              long(classes), long(n), long(steps), long(std::min(batch_syn, n)), long(iterations), long(unroll_memory),
+              long(f.kept_steps), f.device.c_str(), math_name(tf32), max_threads(), f.loss, f.grad_lr);
   const ConvNetConfig net{3, 32, 32, classes};
   print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr,
-                  bench::exact_unroll_flops(net, 128, 3, steps, std::min(batch_syn, n)));
+                  bench::exact_unroll_flops(net, 128, 3, steps, std::min(batch_syn, n), f.kept_steps));
 }
 
 /// One distribution-matching iteration (any distribution-matching method of the registry at
@@ -130,6 +130,7 @@ void add_bench(CLI::App& app) {
     std::string device = "cpu";
     bool tf32 = false;
     Index batch = 256, images = 2560, tm_ipc = 1, tm_classes = 10, tm_steps = 50, tm_batch = 10, tm_iterations = 3,
+          tm_unroll_memory = setting_defaults::unroll_memory,
           dm_ipc = 10, dm_iterations = 5;
     std::string dm_method = "dm";
     CommonFlags common;
@@ -153,6 +154,10 @@ void add_bench(CLI::App& app) {
   tm->add_option("--iterations", a->tm_iterations, "Timed iterations (after one warm-up)")
       ->capture_default_str()
       ->check(at_least(1));
+  tm->add_option("--unroll-memory", a->tm_unroll_memory,
+                 "MiB of each step's convolution results kept between the sweeps (0: recompute every step)")
+      ->capture_default_str()
+      ->check(at_least(0));
   tm->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
@@ -183,7 +188,8 @@ void add_bench(CLI::App& app) {
   tm->callback([a] {
     a->common.apply();
     use_device(a->device, a->tf32);
-    bench_tm(a->tm_ipc, a->tm_classes, a->tm_steps, a->tm_batch, a->tm_iterations, a->device, a->tf32);
+    bench_tm(a->tm_ipc, a->tm_classes, a->tm_steps, a->tm_batch, a->tm_iterations, a->tm_unroll_memory, a->device,
+             a->tf32);
   });
   dm->callback([a] {
     a->common.apply();

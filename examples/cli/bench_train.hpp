@@ -62,11 +62,12 @@ struct TmFigures {
   Index params = 0, images = 0;
   double seconds = 0;  ///< per iteration
   double loss = 0, grad_lr = 0;
+  Index kept_steps = 0;  ///< steps whose convolution results the unroll kept between its sweeps
   DeviceMemoryMiB memory = {};
 };
 
 /// bench::BasicTmWorkload<cuda::Backend> timed through the CUDA plugin, as train_figures_cuda.
-TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations);
+TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations, Index unroll_memory);
 
 struct DmFigures {
   std::string device;

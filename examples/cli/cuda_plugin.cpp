@@ -65,13 +65,15 @@ TrainFigures train_figures_cuda(Index batch, Index steps) {
   return {out.device, Index(out.params), out.seconds, out.loss};
 }
 
-TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations) {
+TmFigures tm_figures_cuda(Index ipc, Index classes, Index steps, Index batch, Index iterations, Index unroll_memory) {
   const auto tm = plugin_function<DistillCliCudaTm>("distill_cli_cuda_tm");
   DistillCliTmFigures out{};
   char error[1024] = {};
-  const int rc = tm(long(ipc), long(classes), long(steps), long(batch), long(iterations), &out, error, sizeof error);
+  const int rc = tm(long(ipc), long(classes), long(steps), long(batch), long(iterations), long(unroll_memory), &out,
+                    error, sizeof error);
   DISTILL_CHECK(rc == 0, error);
-  return {out.device, Index(out.params), Index(out.images), out.seconds, out.loss, out.grad_lr, memory_mib(out.memory)};
+  return {out.device,   Index(out.params),     Index(out.images),       out.seconds,
+          out.loss,     out.grad_lr,           Index(out.kept_steps),   memory_mib(out.memory)};
 }
 
 DmFigures dm_figures_cuda(const std::string& method, Index ipc, Index iterations) {

@@ -69,11 +69,12 @@ extern "C" int distill_cli_cuda_train(long batch, long steps, DistillCliTrainFig
   });
 }
 
-extern "C" int distill_cli_cuda_tm(long ipc, long classes, long steps, long batch, long iterations,
+extern "C" int distill_cli_cuda_tm(long ipc, long classes, long steps, long batch, long iterations, long unroll_memory,
                                    DistillCliTmFigures* out, char* error, unsigned long error_size) {
   return guarded(error, error_size, [&] {
     const cudaDeviceProp& p = device_properties();
-    bench::BasicTmWorkload<cuda::Backend> w{Index(ipc), Index(steps), Index(batch), Index(classes)};
+    bench::BasicTmWorkload<cuda::Backend> w{Index(ipc), Index(steps), Index(batch), Index(classes),
+                                            std::size_t(unroll_memory) << 20};
     // The loss and ⟨g, v⟩ come back to the host every step, so an iteration ends with the GPU's work.
     const auto [seconds, loss] = cli::time_iterations(
         "tm iteration", Index(iterations), [&](Index it) { return w.iteration(std::uint64_t(it)); },
@@ -84,6 +85,7 @@ extern "C" int distill_cli_cuda_tm(long ipc, long classes, long steps, long batc
     out->seconds = seconds;
     out->loss = loss;
     out->grad_lr = w.grads.lr;
+    out->kept_steps = long(w.unroll.kept_steps());
     out->memory = device_memory();
   });
 }

@@ -36,11 +36,12 @@ struct DistillCliTmFigures {
   double seconds;  ///< per iteration
   double loss;     ///< of the last iteration
   double grad_lr;  ///< ∂L/∂α of the last iteration
+  long kept_steps;  ///< steps kept between the unroll's sweeps
   DistillCliDeviceMemory memory;
 };
 
 /// `distill bench tm --device cuda`: 0 on success, else 1 with the message in `error`.
-typedef int (*DistillCliCudaTm)(long ipc, long classes, long steps, long batch, long iterations,
+typedef int (*DistillCliCudaTm)(long ipc, long classes, long steps, long batch, long iterations, long unroll_memory,
                                 DistillCliTmFigures* out, char* error, unsigned long error_size);
 
 struct DistillCliDmFigures {

@@ -25,14 +25,15 @@ namespace {
 
 using ToyDeviceNet = ToyNet::with_backend<EmulatedDevice>;
 
-/// Two iterations (every step of each) of M's State on both backends from the same set.
+/// Two iterations (every step of each) of M's State on both backends from the same set; the
+/// device's method may have other settings that must not change the bits (`device_s`).
 template <class M>
-void check_state(const DistillSettings& s) {
+void check_state(const DistillSettings& s, const DistillSettings* device_s = nullptr) {
   ToyDistillation t;
   ToyDeviceNet device_net(t.net.config());
-  const M method = from_settings<M>(s);
+  const M method = from_settings<M>(s), device_method = from_settings<M>(device_s ? *device_s : s);
   typename M::template State<ToyNet> host(method, t.net, t.experts, t.data.train, t.dsa);
-  typename M::template State<ToyDeviceNet> device(method, device_net, t.experts, t.data.train, t.dsa);
+  typename M::template State<ToyDeviceNet> device(device_method, device_net, t.experts, t.data.train, t.dsa);
   SyntheticSet a, b;
   a.lr = b.lr = 0.01;
   host.initialize(a, s.ipc, 3);
@@ -66,6 +67,12 @@ TEST_CASE("emulated device: every method's iteration equals the CPU's bit for bi
     DistillSettings s = small_settings("tgdd");
     s.factor = 2;
     check_state<TGDD_MF>(s);
+  }
+  SECTION("DATM-CLR, the CPU recomputing every unrolled step, the device keeping them") {
+    DistillSettings s = small_settings("datm-clr"), kept = s;
+    s.unroll_memory = 0;
+    kept.unroll_memory = 64;
+    check_state<DATM_CLR>(s, &kept);
   }
 }
 

@@ -59,11 +59,20 @@ inline double exact_reverse_step_flops(const ConvNetPass& p) {
   return 9 * (p.conv_total() + p.linear) - 3 * p.conv.front();
 }
 
+/// A reverse-sweep step whose forward-sweep step was kept (Unroll::keep_within): the forward
+/// convolutions, ∇W of every layer (the classifier's too) and the input gradients of the layers
+/// but the first are taken from the kept pass, so 6 passes a layer, 4 for the first.
+inline double kept_reverse_step_flops(const ConvNetPass& p) {
+  return exact_reverse_step_flops(p) - (3 * p.conv_total() - p.conv.front() + p.linear);
+}
+
 /// One iteration of the exact unroll: N forward-sweep steps and N reverse-sweep steps on
-/// `batch` images each.
-inline double exact_unroll_flops(const ConvNetConfig& c, Index width, Index depth, Index steps, Index batch) {
+/// `batch` images each, the first `kept` of them kept between the sweeps.
+inline double exact_unroll_flops(const ConvNetConfig& c, Index width, Index depth, Index steps, Index batch,
+                                 Index kept = 0) {
   const ConvNetPass p = conv_net_pass(c, width, depth, batch);
-  return double(steps) * (training_step_flops(p) + exact_reverse_step_flops(p));
+  return double(steps) * (training_step_flops(p) + exact_reverse_step_flops(p)) -
+         double(kept) * (exact_reverse_step_flops(p) - kept_reverse_step_flops(p));
 }
 
 /// One class of distribution matching: the real batch's embeddings (forward to the features),

@@ -15,8 +15,9 @@
 namespace distill::bench {
 
 /// ConvNet-3 (width 128) from a random start θ₀ towards a target 0.01·N(0, 1) away from it,
-/// `classes·ipc` standard-normal images with class labels, DSA, and the unroll over them. The
-/// values are drawn on the host and uploaded, so every backend times the same problem.
+/// `classes·ipc` standard-normal images with class labels, DSA, and the unroll over them, keeping
+/// up to `keep_bytes` between its sweeps (Unroll::keep_within). The values are drawn on the host
+/// and uploaded, so every backend times the same problem.
 template <class Backend>
 struct BasicTmWorkload {
   using Net = ConvNet3<float, Backend>;
@@ -33,7 +34,7 @@ struct BasicTmWorkload {
   SyntheticGradients<float, Space> grads;
   Index steps, batch;
 
-  BasicTmWorkload(Index ipc, Index syn_steps, Index batch_syn, Index classes = 10)
+  BasicTmWorkload(Index ipc, Index syn_steps, Index batch_syn, Index classes = 10, std::size_t keep_bytes = 0)
       : net(ConvNetConfig{3, 32, 32, classes}), images(net.input_shape(classes * ipc)),
         labels(static_cast<std::size_t>(classes * ipc)), steps(syn_steps), batch(batch_syn) {
     const Vector<float> start = net.init_params(1);
@@ -46,6 +47,7 @@ struct BasicTmWorkload {
     theta0 = upload(start);
     target = upload(goal);
     Backend::copy_from_host(pixels.size(), pixels.data(), images.data());
+    unroll.keep_within(keep_bytes);
   }
   BasicTmWorkload(const BasicTmWorkload&) = delete;  // the unroll holds pointers to net and dsa
   BasicTmWorkload& operator=(const BasicTmWorkload&) = delete;

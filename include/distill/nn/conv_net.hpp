@@ -146,18 +146,34 @@ class ConvNet {
   /// parameters on any thread count.
   ParamVector init_params(std::uint64_t seed) const;
 
-  Outputs forward(const Scalar* theta, View x);
+  /// What the convolutions of one forward and backward pass produced, for a later pass at the
+  /// same θ and x to take back instead of recomputing (the exact unroll keeps it between its
+  /// sweeps): every block's convolution output and the loss gradient at the input of every block
+  /// but the first. The cheaper layers (normalisation, ReLU, pooling, the classifier) run again
+  /// on what is taken back, so the later pass gives the bits it would give by recomputing.
+  struct Kept {
+    std::vector<Activations> conv_out, grad_in;
+  };
+  /// The bytes Kept holds for a batch of n images.
+  std::size_t kept_bytes(Index n) const;
+
+  /// With `kept` (from backward at the same θ and x), the convolutions' outputs are taken from it.
+  Outputs forward(const Scalar* theta, View x, const Kept* kept = nullptr);
   Outputs forward(const ParamVector& theta, View x) {
     check_params(theta, "ConvNet::forward");
     return forward(theta.data(), x);
   }
   Outputs tangent(const Scalar* theta, const Scalar* theta_dot, View x_dot = {});
+  /// With `keep`, also fills it with this pass's Kept.
   void backward(const Scalar* theta, View g_logits, View g_embedding,
-                Scalar* g_theta, MutView g_x = {});
+                Scalar* g_theta, MutView g_x = {}, Kept* keep = nullptr);
+  /// With `kept` (the forward pass's), the gradients at the blocks' inputs are taken from it and
+  /// gθ is not computed (it must be null: the caller kept it), which saves each layer's two
+  /// backward convolutions.
   void backward_tangent(const Scalar* theta, const Scalar* theta_dot, View g_logits,
                         View g_logits_dot, View g_embedding,
                         View g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
-                        MutView g_x = {}, MutView g_x_dot = {});
+                        MutView g_x = {}, MutView g_x_dot = {}, const Kept* kept = nullptr);
 
  private:
   using PoolLayer = std::conditional_t<std::is_same<Pool, pool::Max>::value, MaxPool<Scalar, Backend>,
@@ -189,6 +205,10 @@ class ConvNet {
   View block_in_dot(Index d) const {
     if (d > 0) return block_out_dot(blocks_[d - 1]);
     return has_input_dot_ ? input_dot_.cview() : View{};
+  }
+  static void keep_copy(const Shape& shape, const Scalar* from, Activations& to) {
+    to.resize(shape);
+    Backend::copy(to.size(), from, to.data());
   }
   View embedding_view() const { return Flatten::forward(block_out(blocks_.back()).cview()); }
   View embedding_dot_view() const { return Flatten::forward(block_out_dot(blocks_.back())); }

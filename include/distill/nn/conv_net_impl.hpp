@@ -88,19 +88,41 @@ ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::init_params(std::uint64_t se
 }
 
 template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
+std::size_t ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::kept_bytes(Index n) const {
+  Shape s = input_shape(n);
+  Index values = 0;
+  for (Index d = 0; d < depth(); ++d) {
+    if (d > 0) values += s.size();
+    s = blocks_[d].conv.output_shape(s);
+    values += s.size();
+    if (kHasPool) s = blocks_[d].pool.output_shape(s);
+  }
+  return std::size_t(values) * sizeof(Scalar);
+}
+
+template <class Scalar, int Depth, int Width, class Norm, class Pool, class Backend>
 typename ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::Outputs
-ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::forward(const Scalar* theta, View x) {
+ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::forward(const Scalar* theta, View x, const Kept* kept) {
   DISTILL_CHECK(theta != nullptr, "ConvNet::forward: null parameter vector");
   const Shape in = x.shape();
   check_shape(input_shape(in.n), in, "ConvNet::forward input");
   DISTILL_CHECK(in.n > 0, "ConvNet::forward: empty batch");
+  DISTILL_CHECK(!kept || Index(kept->conv_out.size()) == depth(), "ConvNet::forward: the kept pass has "
+                                                                      << kept->conv_out.size() << " blocks, not "
+                                                                      << depth());
   input_.resize(in);
   Backend::copy(x.size(), x.data(), input_.data());
   for (Index d = 0; d < depth(); ++d) {
     Block& b = blocks_[d];
     const View xin = block_in(d);
     b.conv_out.resize(b.conv.output_shape(xin.shape()));
-    b.conv.forward(xin, theta + b.conv_offset, b.conv_out);
+    if (kept) {
+      const Activations& y = kept->conv_out[std::size_t(d)];
+      check_shape(b.conv_out.shape(), y.shape(), "ConvNet::forward kept convolution output");
+      Backend::copy(y.size(), y.data(), b.conv_out.data());
+    } else {
+      b.conv.forward(xin, theta + b.conv_offset, b.conv_out);
+    }
     if (kHasNorm) {
       b.norm_out.resize(b.conv_out.shape());
       b.norm.forward(b.conv_out, theta + b.norm_offset, b.norm_out);
@@ -161,7 +183,7 @@ template <class Scalar, int Depth, int Width, class Norm, class Pool, class Back
 void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward(const Scalar* theta,
                                                          View g_logits,
                                                          View g_embedding,
-                                                         Scalar* g_theta, MutView g_x) {
+                                                         Scalar* g_theta, MutView g_x, Kept* keep) {
   DISTILL_CHECK(has_forward_, "ConvNet::backward: call forward first");
   if (!g_logits.empty()) check_shape(logits_.shape(), g_logits.shape(), "ConvNet::backward logits gradient");
   const View emb = embedding_view();
@@ -169,6 +191,10 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward(const Scalar* 
     check_shape(emb.shape(), g_embedding.shape(), "ConvNet::backward embedding gradient");
   if (!g_x.empty()) check_shape(input_.shape(), g_x.shape(), "ConvNet::backward input gradient");
   auto slice = [&](Index offset) { return g_theta ? g_theta + offset : nullptr; };
+  if (keep) {
+    keep->conv_out.resize(std::size_t(depth()));
+    keep->grad_in.resize(std::size_t(depth()));
+  }
 
   int cur = 0;
   Activations* g = grad_;
@@ -207,7 +233,14 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward(const Scalar* 
       gx = g_x;
     }
     b.conv.backward(block_in(d), theta + b.conv_offset, gy, gx, slice(b.conv_offset));
+    if (keep && d > 0) keep_copy(gx.shape(), gx.data(), keep->grad_in[std::size_t(d)]);
     cur = 1 - cur;
+  }
+  if (keep) {
+    for (Index d = 0; d < depth(); ++d) {
+      const Activations& y = blocks_[d].conv_out;
+      keep_copy(y.shape(), y.data(), keep->conv_out[std::size_t(d)]);
+    }
   }
 }
 
@@ -216,9 +249,11 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward_tangent(
     const Scalar* theta, const Scalar* theta_dot, View g_logits,
     View g_logits_dot, View g_embedding,
     View g_embedding_dot, Scalar* g_theta, Scalar* g_theta_dot,
-    MutView g_x, MutView g_x_dot) {
+    MutView g_x, MutView g_x_dot, const Kept* kept) {
   DISTILL_CHECK(has_forward_ && has_tangent_,
                 "ConvNet::backward_tangent: call forward and tangent first");
+  DISTILL_CHECK(!kept || (!g_theta && g_x.empty()),
+                "ConvNet::backward_tangent: with a kept pass, the parameter and input gradients are not computed");
   const View emb = embedding_view();
   const View emb_dot = embedding_dot_view();
   for (auto v : {g_logits, g_logits_dot})
@@ -291,7 +326,13 @@ void ConvNet<Scalar, Depth, Width, Norm, Pool, Backend>::backward_tangent(
       gxd = g_x_dot;
     }
     const Scalar* w = theta + b.conv_offset;
-    b.conv.backward(block_in(d), w, gy, gx, slice(g_theta, b.conv_offset));
+    if (!kept) {
+      b.conv.backward(block_in(d), w, gy, gx, slice(g_theta, b.conv_offset));
+    } else if (d > 0) {
+      const Activations& kept_gx = kept->grad_in[std::size_t(d)];
+      check_shape(gx.shape(), kept_gx.shape(), "ConvNet::backward_tangent kept input gradient");
+      Backend::copy(kept_gx.size(), kept_gx.data(), gx.data());
+    }
     b.conv.backward_tangent(block_in(d), block_in_dot(d), w, slice_c(theta_dot, b.conv_offset), gy,
                             gyd, gxd, slice(g_theta_dot, b.conv_offset));
     cur = 1 - cur;

@@ -65,15 +65,16 @@ auto forward_value(Loss& loss, const Outputs& out) {
 }  // namespace detail
 
 /// ℓ and ∇θℓ (grad, if non-null) and ∇xℓ (g_x, if non-empty) of an OutputLoss: one forward and one
-/// backward sweep.
+/// backward sweep; with `keep`, what a later hessian_vector_product at the same θ and x can take
+/// back (Net::Kept).
 template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
 auto loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x, Scalar* grad,
-                   typename Net::MutView g_x = {}) {
+                   typename Net::MutView g_x = {}, typename Net::Kept* keep = nullptr) {
   const auto out = net.forward(theta, x);
   const auto value = detail::forward_value(loss, out);
   loss.backward(work);
   net.backward(theta, work.g_logits, loss.uses_embedding() ? work.g_embedding.cview() : typename Net::View{},
-               grad, g_x);
+               grad, g_x, keep);
   return value;
 }
 
@@ -83,19 +84,22 @@ auto loss_gradient(Net& net, Loss& loss, Work& work, const Scalar* theta, typena
 ///   mixed = ∂/∂x ⟨∇θℓ, v⟩         (if non-empty; the image adjoint of an unrolled SGD step)
 /// and the loss is returned (detail::NoValue for a loss that keeps it on the device). This is the
 /// one Hessian-vector product of the library: the unrolled reverse sweep calls it with its inner
-/// loss. Flat vectors have net.num_params() values.
+/// loss. Flat vectors have net.num_params() values. With `kept` (loss_gradient's at the same θ
+/// and x), the convolutions that pass ran are not run again and grad must be null (its ∇θℓ is
+/// the caller's): the same bits for fewer operations.
 template <class Net, class Loss, class Work, class Scalar = typename Net::scalar_type>
 auto hessian_vector_product(Net& net, Loss& loss, Work& work, const Scalar* theta, typename Net::View x,
-                            const Scalar* v, Scalar* grad, Scalar* hv, typename Net::MutView mixed = {}) {
+                            const Scalar* v, Scalar* grad, Scalar* hv, typename Net::MutView mixed = {},
+                            const typename Net::Kept* kept = nullptr) {
   using View = typename Net::View;
-  const auto out = net.forward(theta, x);
+  const auto out = net.forward(theta, x, kept);
   const auto value = detail::forward_value(loss, out);
   loss.backward(work);
   const auto tan = net.tangent(theta, v);
   loss.backward_tangent(tan, work);
   const bool emb = loss.uses_embedding();
   net.backward_tangent(theta, v, work.g_logits, work.g_logits_dot, emb ? work.g_embedding.cview() : View{},
-                       emb ? work.g_embedding_dot.cview() : View{}, grad, hv, {}, mixed);
+                       emb ? work.g_embedding_dot.cview() : View{}, grad, hv, {}, mixed, kept);
   return value;
 }
 

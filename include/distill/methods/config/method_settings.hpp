@@ -145,6 +145,7 @@ TrajectoryMatching<Window, Labels, Extra, Gradient> policy_from_settings(
   c.batch_syn = r.batch_syn();
   c.threshold = r.threshold();
   c.trajectories = r.trajectories();
+  c.unroll_memory = r.unroll_memory();
   c.inner.fusion = r.fusion();
   c.inner.fusion_weight = r.fusion_weight();
   c.inner.contrast = parse_contrast(r.contrast());

@@ -58,6 +58,7 @@ class TrajectoryMatching {
     Index batch_syn = setting_defaults::batch_syn;    ///< 0: every step uses the whole set
     double threshold = setting_defaults::threshold;  ///< skip updates when the matching loss exceeds it; 0: never
     Index trajectories = setting_defaults::trajectories;  ///< expert segments matched per iteration
+    Index unroll_memory = setting_defaults::unroll_memory;  ///< MiB kept between the unroll's sweeps
     InnerLoss inner;
     ImageInit init = ImageInit::kReal;
   };
@@ -67,9 +68,10 @@ class TrajectoryMatching {
 
   TrajectoryMatching(Config config, Window window, LabelPolicy labels = {}, OuterTerm extra = {})
       : config_(config), window_(window), labels_(labels), extra_(extra) {
-    DISTILL_CHECK(config.syn_steps > 0 && config.expert_epochs > 0 && config.batch_syn >= 0 && config.trajectories > 0,
+    DISTILL_CHECK(config.syn_steps > 0 && config.expert_epochs > 0 && config.batch_syn >= 0 &&
+                      config.trajectories > 0 && config.unroll_memory >= 0,
                   "TrajectoryMatching: syn_steps, expert_epochs and trajectories must be positive, batch_syn "
-                  "non-negative");
+                  "and unroll_memory non-negative");
   }
 
   const Config& config() const { return config_; }
@@ -97,6 +99,7 @@ class TrajectoryMatching {
           const Dsa<float>& augment)
         : m_(method), net_(net), experts_(experts), train_(train), augment_(augment.config()),
           unroll_(net, augment_, method.config_.inner), extra_(method.extra_) {
+      unroll_.keep_within(std::size_t(m_.config_.unroll_memory) << 20);
       const Index need = last_expert_epoch(m_.window_.max_start_epoch(), m_.config_.expert_epochs);
       DISTILL_CHECK(experts.epochs() >= need,
                     experts.directory << ": the experts have " << experts.epochs()

@@ -66,8 +66,11 @@ enum class UnrollGradient {
 /// §3: with λ_N = ∂L/∂θ_N and v = λ_{k+1}, one forward+tangent+reverse sweep of the network at θ_k
 /// gives g_k, H·v and the mixed products ∂/∂x⟨g_k, v⟩, ∂/∂u⟨g_k, v⟩, so
 ///   ∂L/∂α −= ⟨g_k, v⟩;  λ_k = v − α·H·v;  X̄[B_k] −= α·A_kᵀ ∂/∂x⟨g_k, v⟩;  Ū[B_k] −= α·∂/∂u⟨g_k, v⟩.
-/// Only θ_0 … θ_N are stored (N·P values); activations are recomputed per step, so memory does
-/// not grow with N beyond the parameter vectors.
+/// θ_0 … θ_N are stored (N·P values). What the reverse sweep's step k shares with the forward
+/// sweep's (the convolutions' outputs, the gradients at the blocks' inputs and g_k: ConvNet::Kept)
+/// is kept for as many steps as fit in keep_within's budget, and recomputed for the rest, so
+/// memory does not grow with N beyond the parameter vectors and the budget. A kept step skips a
+/// third of its reverse convolutions (docs/performance.md); either way the bits are the same.
 ///
 /// Everything runs on the network's backend, and nothing inside the N steps waits for the host:
 /// forward uploads the whole plan (every step's minibatch indices and labels, and the
@@ -106,6 +109,17 @@ class Unroll {
   /// The reverse sweep after forward: gradients of L (exact or TESLA).
   void backward(Gradients& out, UnrollGradient mode = UnrollGradient::kExact);
 
+  /// Keep each step's ConvNet::Kept and g_k between the sweeps for the first steps whose total
+  /// fits in `bytes` (0, the default: recompute every step). Not with the backend's step graphs,
+  /// whose captured launches read fixed buffers.
+  void keep_within(std::size_t bytes) { keep_budget_ = bytes; }
+  /// How many steps of the last forward sweep were kept.
+  Index kept_steps() const { return Index(kept_.size()); }
+  /// The bytes one step keeps for a minibatch of `batch` images.
+  std::size_t kept_step_bytes(Index batch) const {
+    return net_.kept_bytes(views() * batch) + std::size_t(net_.num_params()) * sizeof(Scalar);
+  }
+
   /// θ_k of the last forward sweep, k = 0 … N.
   const std::vector<ParamVector>& trajectory() const { return thetas_; }
   /// The inner loss ℓ(θ_k) of every step of the last forward sweep.
@@ -131,8 +145,10 @@ class Unroll {
   /// Step k: inner loss and its parameter gradient into grad and, with a tangent v, H·v into
   /// hv and the mixed products (hessian_vector_product) into hx_ and hu_; its loss values go to
   /// step k's slots of values_. Through Backend::run_step when the backend's graphs are on.
-  void step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv);
-  void step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv);
+  /// `kept`: filled by a forward-sweep step, taken back by a reverse-sweep step (grad null).
+  void step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv,
+            typename Net::Kept* kept = nullptr);
+  void step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv, typename Net::Kept* kept);
   /// step() in graph mode: `planned` (step k's inputs in the plan) copied into the shared buffers.
   void step_in_graph(const StepInputs& planned, const Scalar* v, Scalar* grad, Scalar* hv);
   /// Whether the backend captures repeated steps in graphs (cuda::Context::graphs()).
@@ -163,6 +179,10 @@ class Unroll {
   double denominator_ = 0;  ///< ‖θ_0 − θ*‖²
   std::vector<ParamVector> thetas_;
   ParamVector target_;
+  // Steps 0 … kept_.size() − 1 of the last forward sweep: what their reverse steps take back.
+  std::size_t keep_budget_ = 0;
+  std::vector<typename Net::Kept> kept_;
+  std::vector<ParamVector> kept_grads_;
 
   // The plan: step k's minibatch is entries [offsets_[k], offsets_[k+1]) of the index and label
   // arrays; draw k·views + v augments its view v.

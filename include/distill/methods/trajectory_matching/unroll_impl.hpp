@@ -67,7 +67,8 @@ void Unroll<Net, Augment>::make_input(const StepInputs& in) {
 }
 
 template <class Net, class Augment>
-void Unroll<Net, Augment>::step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv) {
+void Unroll<Net, Augment>::step_body(const StepInputs& in, const Scalar* v, Scalar* grad, Scalar* hv,
+                                     typename Net::Kept* kept) {
   make_input(in);
   Objective objective{loss_cfg_,
                       ce_,
@@ -79,15 +80,16 @@ void Unroll<Net, Augment>::step_body(const StepInputs& in, const Scalar* v, Scal
                       hu_,
                       in.values};
   if (!v) {
-    loss_gradient(net_, objective, work_, in.theta, x_.cview(), grad);
+    loss_gradient(net_, objective, work_, in.theta, x_.cview(), grad, {}, kept);
     return;
   }
   hx_.resize(x_.shape());
-  hessian_vector_product(net_, objective, work_, in.theta, x_.cview(), v, grad, hv, hx_.view());
+  hessian_vector_product(net_, objective, work_, in.theta, x_.cview(), v, grad, hv, hx_.view(), kept);
 }
 
 template <class Net, class Augment>
-void Unroll<Net, Augment>::step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv) {
+void Unroll<Net, Augment>::step(Index k, const ParamVector& theta, const ParamVector* v, Scalar* grad, Scalar* hv,
+                                typename Net::Kept* kept) {
   const Index first = offsets_[k];
   const StepInputs planned{theta.data(),
                            index_.data() + first,
@@ -97,7 +99,7 @@ void Unroll<Net, Augment>::step(Index k, const ParamVector& theta, const ParamVe
                            draws_.empty() ? nullptr : draws_.data() + k * views(),
                            values_.data() + k * Objective::kValues};
   const Scalar* tangent = v ? v->data() : nullptr;
-  if (!graphs()) return step_body(planned, tangent, grad, hv);
+  if (!graphs()) return step_body(planned, tangent, grad, hv, kept);
   if constexpr (detail::HasStepGraphs<Backend>::value) step_in_graph(planned, tangent, grad, hv);
 }
 
@@ -134,7 +136,7 @@ void Unroll<Net, Augment>::step_in_graph(const StepInputs& planned, const Scalar
   step_values_.resize(Shape(Objective::kValues, 1));
   const StepInputs fixed{theta_step_.data(), step_index_.data(), step_labels_.data(), b, planned.anchors,
                          planned.draws ? step_draws_.data() : nullptr, step_values_.data()};
-  Backend::run_step(key.str(), [&] { step_body(fixed, v, grad, hv); });
+  Backend::run_step(key.str(), [&] { step_body(fixed, v, grad, hv, nullptr); });
   Backend::copy(Objective::kValues, step_values_.data(), planned.values);
 }
 
@@ -202,8 +204,18 @@ typename Unroll<Net, Augment>::Scalar Unroll<Net, Augment>::forward(
   thetas_.resize(steps.size() + 1);
   assign(thetas_[0], theta0);
   if (grad_.size() != net_.num_params()) grad_ = make_vector();
+  // The first steps whose kept passes fit in the budget (none in graph mode).
+  Index keep = 0;
+  for (std::size_t used = 0; !graphs() && keep < n_steps; ++keep) {
+    used += kept_step_bytes(batch_size(keep));
+    if (used > keep_budget_) break;
+  }
+  kept_.resize(std::size_t(keep));
+  kept_grads_.resize(std::size_t(keep));
   for (Index k = 0; k < n_steps; ++k) {
-    step(k, thetas_[k], nullptr, grad_.data(), nullptr);
+    typename Net::Kept* kept = k < keep ? &kept_[std::size_t(k)] : nullptr;
+    step(k, thetas_[k], nullptr, grad_.data(), nullptr, kept);
+    if (kept) assign(kept_grads_[std::size_t(k)], grad_);
     assign(thetas_[k + 1], thetas_[k]);
     Backend::axpy(grad_.size(), -lr, grad_.data(), thetas_[k + 1].data());
   }
@@ -244,8 +256,10 @@ void Unroll<Net, Augment>::backward(Gradients& out, UnrollGradient mode) {
   dots_.resize(Shape(n_steps, 1));
   for (Index k = n_steps - 1; k >= 0; --k) {
     const ParamVector& v = exact ? lambda_ : lambda_n_;
-    step(k, thetas_[k], &v, grad_.data(), exact ? hv_.data() : nullptr);
-    Backend::dot_to(grad_.size(), grad_.data(), v.data(), dots_.data() + k);
+    typename Net::Kept* kept = k < kept_steps() ? &kept_[std::size_t(k)] : nullptr;
+    step(k, thetas_[k], &v, kept ? nullptr : grad_.data(), exact ? hv_.data() : nullptr, kept);
+    const ParamVector& g = kept ? kept_grads_[std::size_t(k)] : grad_;
+    Backend::dot_to(g.size(), g.data(), v.data(), dots_.data() + k);
     // Image adjoint through the augmentation of every view.
     const Index b = batch_size(k);
     xview_grad_.resize({b, is.c, is.h, is.w});

@@ -11,7 +11,8 @@
 // The unrolled inner loop on the GPU against the CPU on the same inputs and the same draws:
 // L and the gradients of the images, the soft labels and the step size, for MTT (hard labels,
 // exact adjoint), TESLA, DATM (soft labels) and DATM-CLR's Contrastive Fusion (SupCon and
-// NT-Xent), with DSA; then a warm unroll that takes no new device memory.
+// NT-Xent), with DSA; then a warm unroll that takes no new device memory, and one that keeps its
+// steps between the sweeps (Unroll::keep_within) with the same bits.
 
 using namespace distill;
 using namespace distill::test;
@@ -78,6 +79,14 @@ void check_unroll(const UnrollCase& c, Index n_images, Index steps, Index batch)
               lr, plan);
   gpu.backward(g_gpu, c.mode);
   CHECK(cuda::Context::current().pool().stats().device_allocations == warm);
+  CHECK(to_host(g_gpu.images) == first);
+
+  // Keeping every step's convolution results between the sweeps gives the same bits.
+  gpu.keep_within(std::size_t(1) << 34);
+  gpu.forward(d_theta0, d_target, d_images.cview(), labels, c.soft ? d_logits.cview() : ConstView<T, DeviceSpace>{},
+              lr, plan);
+  gpu.backward(g_gpu, c.mode);
+  CHECK(gpu.kept_steps() == steps);
   CHECK(to_host(g_gpu.images) == first);
 }
 
