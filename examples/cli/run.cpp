@@ -36,7 +36,7 @@ struct RunArgs {
        "Expert segments matched per iteration, gradients averaged in segment order (default 1)", 1},
       {"--unroll-memory", "unroll_memory",
        "MiB of each unrolled step's convolution results kept for the reverse sweep: the same bits, fewer "
-       "operations (0: recompute; default 768)",
+       "operations (0: recompute; default 256)",
        0},
       {"--eval-every", "eval_every", "Evaluate every E iterations (0: only at the end; default 500)", 0},
       {"--eval-runs", "eval_runs", "Networks per periodic evaluation (default 1)", 1},

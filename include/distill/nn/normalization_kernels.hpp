@@ -3,7 +3,8 @@
 
 // The arithmetic of Normalization's passes, one group (a thread per plane) per call, shared by
 // every backend: the CPU runs these functors over groups, a CUDA kernel launches them as they
-// are. Accumulation is in double whatever the Scalar.
+// are. Accumulation is in double whatever the Scalar, in PartialSums (lanes.hpp); the
+// per-element arithmetic multiplies by 1/σ, computed once per group, rather than dividing.
 
 #include <cmath>
 
@@ -55,22 +56,21 @@ struct NormForward {
   DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
-    double sum = 0;
+    PartialSums<1, Lanes::kPartials> sums;
     for (Index b = 0; b < nb; ++b) {
       const T* p = x + l.block_offset(g, b);
-      for (Index i = lanes.index; i < m; i += lanes.count) sum += p[i];
+      sums.add(lanes, m, [&](Index i, double* t) { t[0] = p[i]; });
     }
-    sum = lanes.sum(sum);
-    const double mu = sum * inv_count;
-    double ss = 0;
+    const double mu = lanes.sum(sums.total(0)) * inv_count;
+    PartialSums<1, Lanes::kPartials> squares;
     for (Index b = 0; b < nb; ++b) {
       const T* p = x + l.block_offset(g, b);
-      for (Index i = lanes.index; i < m; i += lanes.count) {
+      squares.add(lanes, m, [&](Index i, double* t) {
         const double d = p[i] - mu;
-        ss += d * d;
-      }
+        t[0] = d * d;
+      });
     }
-    ss = lanes.sum(ss);
+    const double ss = lanes.sum(squares.total(0));
     const double sg = std::sqrt(ss * inv_count + eps);
     if (lanes.index == 0) mean[g] = mu, sigma[g] = sg;
     const Index c = l.channel_of(g);
@@ -141,21 +141,22 @@ struct NormTangent {
   DISTILL_HOST_DEVICE void run(Index g, const Lanes& lanes) const {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
-    const double mu = mean[g], sg = sigma[g];
+    const double mu = mean[g], sg = sigma[g], inv_sg = 1.0 / sg;
     const Index c = l.channel_of(g);
     double mxd = 0, sd = 0;
     if (x_dot) {
+      PartialSums<2, Lanes::kPartials> sums;
       for (Index b = 0; b < nb; ++b) {
         const Index off = l.block_offset(g, b);
         const T* p = x + off;
         const T* pd = x_dot + off;
-        for (Index i = lanes.index; i < m; i += lanes.count) {
-          mxd += pd[i];
-          sd += (p[i] - mu) * pd[i];
-        }
+        sums.add(lanes, m, [&](Index i, double* t) {
+          t[0] = pd[i];
+          t[1] = (p[i] - mu) * pd[i];
+        });
       }
-      mxd = lanes.sum(mxd) * inv_count;
-      sd = lanes.sum(sd) * (inv_count / sg);
+      mxd = lanes.sum(sums.total(0)) * inv_count;
+      sd = lanes.sum(sums.total(1)) * (inv_count / sg);
     }
     if (lanes.index == 0) mean_x_dot[g] = mxd, sigma_dot[g] = sd;
     const double gamma = w[c];
@@ -165,10 +166,18 @@ struct NormTangent {
       const T* p = x + off;
       const T* pd = x_dot ? x_dot + off : nullptr;
       T* q = y_dot + off;
-      for (Index i = lanes.index; i < m; i += lanes.count) {
-        const double xhat = (p[i] - mu) / sg;
-        const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
-        q[i] = static_cast<T>(gamma_dot * xhat + gamma * xhat_dot + beta_dot);
+      if (pd) {
+        for (Index i = lanes.index; i < m; i += lanes.count) {
+          const double xhat = (p[i] - mu) * inv_sg;
+          const double xhat_dot = (double(pd[i]) - mxd - xhat * sd) * inv_sg;
+          q[i] = static_cast<T>(gamma_dot * xhat + gamma * xhat_dot + beta_dot);
+        }
+      } else {
+        for (Index i = lanes.index; i < m; i += lanes.count) {
+          const double xhat = (p[i] - mu) * inv_sg;
+          const double xhat_dot = (-mxd - xhat * sd) * inv_sg;
+          q[i] = static_cast<T>(gamma_dot * xhat + gamma * xhat_dot + beta_dot);
+        }
       }
     }
   }
@@ -194,18 +203,18 @@ struct NormBackward {
     const double inv_count = l.inv_count();
     const double mu = mean[g], sg = sigma[g];
     const double gamma = w[l.channel_of(g)];
-    double sum_gy = 0, sum_gy_xhat = 0;
+    PartialSums<2, Lanes::kPartials> sums;
     for (Index b = 0; b < nb; ++b) {
       const Index off = l.block_offset(g, b);
       const T* p = x + off;
       const T* q = gy + off;
-      for (Index i = lanes.index; i < m; i += lanes.count) {
-        sum_gy += q[i];
-        sum_gy_xhat += q[i] * (p[i] - mu);
-      }
+      sums.add(lanes, m, [&](Index i, double* t) {
+        t[0] = q[i];
+        t[1] = q[i] * (p[i] - mu);
+      });
     }
-    sum_gy = lanes.sum(sum_gy);
-    sum_gy_xhat = lanes.sum(sum_gy_xhat) / sg;
+    const double sum_gy = lanes.sum(sums.total(0));
+    const double sum_gy_xhat = lanes.sum(sums.total(1)) / sg;
     if (lanes.index == 0) partial_gamma[g] = sum_gy_xhat, partial_beta[g] = sum_gy;
     if (!gx) return;
     const double mean_a = gamma * sum_gy * inv_count, mean_a_xhat = gamma * sum_gy_xhat * inv_count;
@@ -248,32 +257,32 @@ struct NormBackwardTangent {
     const Index nb = l.blocks(), m = l.plane();
     const double inv_count = l.inv_count();
     const Index c = l.channel_of(g);
-    const double mu = mean[g], sg = sigma[g], mxd = mean_x_dot[g], sd = sigma_dot[g];
+    const double mu = mean[g], sg = sigma[g], inv_sg = 1.0 / sg, mxd = mean_x_dot[g], sd = sigma_dot[g];
     const double gamma = w[c], gamma_dot = w_dot ? w_dot[c] : 0.0;
     // First sweep: the sums every output element needs.
-    double s_gy = 0, s_gy_xhat = 0, s_gyd = 0, s_gyd_xhat = 0, s_gy_xhatd = 0;
+    PartialSums<5, Lanes::kPartials> sums;
     for (Index b = 0; b < nb; ++b) {
       const Index off = l.block_offset(g, b);
       const T* p = x + off;
       const T* pd = x_dot ? x_dot + off : nullptr;
       const T* q = gy + off;
       const T* qd = gy_dot ? gy_dot + off : nullptr;
-      for (Index i = lanes.index; i < m; i += lanes.count) {
-        const double xhat = (p[i] - mu) / sg;
-        const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
+      sums.add(lanes, m, [&](Index i, double* t) {
+        const double xhat = (p[i] - mu) * inv_sg;
+        const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) * inv_sg;
         const double gyi = q[i], gydi = qd ? double(qd[i]) : 0.0;
-        s_gy += gyi;
-        s_gy_xhat += gyi * xhat;
-        s_gyd += gydi;
-        s_gyd_xhat += gydi * xhat;
-        s_gy_xhatd += gyi * xhat_dot;
-      }
+        t[0] = gyi;
+        t[1] = gyi * xhat;
+        t[2] = gydi;
+        t[3] = gydi * xhat;
+        t[4] = gyi * xhat_dot;
+      });
     }
-    s_gy = lanes.sum(s_gy);
-    s_gy_xhat = lanes.sum(s_gy_xhat);
-    s_gyd = lanes.sum(s_gyd);
-    s_gyd_xhat = lanes.sum(s_gyd_xhat);
-    s_gy_xhatd = lanes.sum(s_gy_xhatd);
+    const double s_gy = lanes.sum(sums.total(0));
+    const double s_gy_xhat = lanes.sum(sums.total(1));
+    const double s_gyd = lanes.sum(sums.total(2));
+    const double s_gyd_xhat = lanes.sum(sums.total(3));
+    const double s_gy_xhatd = lanes.sum(sums.total(4));
     if (lanes.index == 0) partial_gamma[g] = s_gyd_xhat + s_gy_xhatd, partial_beta[g] = s_gyd;  // ġγ, ġβ
     if (!gx_dot) return;
     // a = γ·gy, ȧ = γ̇·gy + γ·ġy.
@@ -290,14 +299,13 @@ struct NormBackwardTangent {
       const T* qd = gy_dot ? gy_dot + off : nullptr;
       T* r = gx_dot + off;
       for (Index i = lanes.index; i < m; i += lanes.count) {
-        const double xhat = (p[i] - mu) / sg;
-        const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) / sg;
+        const double xhat = (p[i] - mu) * inv_sg;
+        const double xhat_dot = ((pd ? double(pd[i]) : 0.0) - mxd - xhat * sd) * inv_sg;
         const double a = gamma * q[i];
         const double adot = gamma_dot * q[i] + gamma * (qd ? double(qd[i]) : 0.0);
-        const double gxi = (a - mean_a - xhat * mean_a_xhat) / sg;
+        const double gxi = (a - mean_a - xhat * mean_a_xhat) * inv_sg;
         r[i] = static_cast<T>(
-            (adot - mean_adot - xhat_dot * mean_a_xhat - xhat * mean_adot_xhat_plus_a_xhatdot) / sg -
-            gxi * sd / sg);
+            ((adot - mean_adot - xhat_dot * mean_a_xhat - xhat * mean_adot_xhat_plus_a_xhatdot) - gxi * sd) * inv_sg);
       }
     }
   }

@@ -54,6 +54,7 @@ __device__ inline T block_sum(T v) {
 /// The lanes of a block-per-group kernel (see detail::SerialLanes): thread t of the block is
 /// lane t, and sum() is the block tree, broadcast to every thread.
 struct BlockLanes {
+  static constexpr Index kPartials = 1;  // the block's lanes already share a group
   Index index, count;
   DISTILL_HOST_DEVICE double sum(double v) const {
 #ifdef __CUDA_ARCH__

@@ -56,7 +56,7 @@ namespace distill {
     "skip updates whose matching loss exceeds this; 0: never")                                                     \
   X(Index, trajectories, 1, kMethod, kFixed, field_checks::positive(v),                                            \
     "expert segments matched per iteration, their gradients averaged in segment order")                           \
-  X(Index, unroll_memory, 768, kMethod, kMayChange, field_checks::non_negative(v, "0: recompute every step"),       \
+  X(Index, unroll_memory, 256, kMethod, kMayChange, field_checks::non_negative(v, "0: recompute every step"),       \
     "MiB of each unrolled step's convolution results kept for the reverse sweep (the same bits, fewer operations)")  \
   X(bool, fusion, false, kMethod, kFixed, "", "Contrastive Fusion: CE + fusion_weight L_con inside the unroll")    \
   X(double, fusion_weight, 0.1, kMethod, kFixed, field_checks::non_negative(v, ""), "Contrastive Fusion's weight")  \
