@@ -43,6 +43,23 @@ struct AvgPoolPlane {
     const T scale = T(1) / T(g.k * g.k);
     const T* in = x + plane * g.in_plane();
     T* out = y + plane * g.out_plane();
+    if (g.k == 2) {
+      // The general loop's additions in its order, with rows the compiler can vectorise.
+      for (Index oh = 0; oh < g.oh; ++oh) {
+        const T* r0 = in + 2 * oh * g.iw;
+        const T* r1 = r0 + g.iw;
+        T* o = out + oh * g.ow;
+        for (Index ow = 0; ow < g.ow; ++ow) {
+          T s = 0;
+          s += r0[2 * ow];
+          s += r0[2 * ow + 1];
+          s += r1[2 * ow];
+          s += r1[2 * ow + 1];
+          o[ow] = s * scale;
+        }
+      }
+      return;
+    }
     for (Index oh = 0; oh < g.oh; ++oh)
       for (Index ow = 0; ow < g.ow; ++ow) {
         T s = 0;
@@ -63,6 +80,24 @@ struct AvgUnpoolPlane {
     const T scale = T(1) / T(g.k * g.k);
     T* in = gx + plane * g.in_plane();
     const T* out = gy + plane * g.out_plane();
+    if (g.k == 2) {
+      // Every window written once; only what no window covers is zeroed.
+      for (Index oh = 0; oh < g.oh; ++oh) {
+        T* r0 = in + 2 * oh * g.iw;
+        T* r1 = r0 + g.iw;
+        const T* o = out + oh * g.ow;
+        for (Index ow = 0; ow < g.ow; ++ow) {
+          const T v = o[ow] * scale;
+          r0[2 * ow] = v;
+          r0[2 * ow + 1] = v;
+          r1[2 * ow] = v;
+          r1[2 * ow + 1] = v;
+        }
+        for (Index c = 2 * g.ow; c < g.iw; ++c) r0[c] = r1[c] = T(0);
+      }
+      for (Index i = 2 * g.oh * g.iw; i < g.in_plane(); ++i) in[i] = T(0);
+      return;
+    }
     for (Index i = 0; i < g.in_plane(); ++i) in[i] = T(0);
     for (Index oh = 0; oh < g.oh; ++oh)
       for (Index ow = 0; ow < g.ow; ++ow) {
