@@ -10,6 +10,7 @@
 #include "distill/methods/trajectory_matching/unroll.hpp"
 #include "distill/nn/conv_net.hpp"
 #include "support/gradcheck.hpp"
+#include "support/unroll_problem.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 // The unroll's memory budget (Unroll::keep_within): steps whose convolution results are kept
@@ -36,25 +37,11 @@ double budget_rel_diff(const Tensor<double>& a, const Tensor<double>& b) {
   return diff / scale;
 }
 
-/// A 2-block network on 6×6 images, 6 images of 3 classes, minibatches of 4 per step.
+/// The unroll tests' problem on a network variant, with minibatches of 4 per step.
 template <class Net>
-struct BudgetProblem {
-  Net net{ConvNetConfig{2, 6, 6, 3}};
-  Vector<double> theta0, target;
-  Tensor<double> images{Shape(6, 2, 6, 6)}, logits{Shape(6, 3)};
-  std::vector<int> labels{0, 0, 1, 1, 2, 2};
+struct BudgetProblem : test::UnrollProblem<Net> {
   std::vector<UnrollStep> steps;
-
-  explicit BudgetProblem(Index n_steps) {
-    theta0 = net.init_params(3);
-    const Vec noise = test::random_vec(theta0.size(), 4, 0.05);
-    target = theta0;
-    for (Index i = 0; i < target.size(); ++i) target[i] += noise[i];
-    const Vec x = test::random_vec(images.size(), 5), u = test::random_vec(logits.size(), 6);
-    std::copy(x.begin(), x.end(), images.data());
-    std::copy(u.begin(), u.end(), logits.data());
-    steps = make_unroll_steps(6, n_steps, 4, 9);
-  }
+  explicit BudgetProblem(Index n_steps) : steps(make_unroll_steps(6, n_steps, 4, 9)) {}
 };
 
 struct BudgetResult {

@@ -8,6 +8,7 @@
 #include "distill/nn/conv_net.hpp"
 #include "distill/train/trainer.hpp"
 #include "support/gradcheck.hpp"
+#include "support/unroll_problem.hpp"
 #include "support/prebuilt.hpp"  // the shared specialisations, compiled once
 
 using namespace distill;
@@ -17,22 +18,11 @@ namespace {
 
 using DoubleNet = ConvNet<double, 2, 4, norm::Instance, pool::Avg>;
 
-struct Problem {
-  DoubleNet net{ConvNetConfig{2, 6, 6, 3}};
-  Vector<double> theta0, target;
-  Tensor<double> images{Shape(6, 2, 6, 6)}, logits{Shape(6, 3)};
-  std::vector<int> labels{0, 0, 1, 1, 2, 2};
+struct Problem : test::UnrollProblem<DoubleNet> {
   std::vector<UnrollStep> steps;
   double lr = 0.05;
 
   explicit Problem(Index n_steps) {
-    theta0 = net.init_params(3);
-    const Vec noise = test::random_vec(theta0.size(), 4, 0.05);
-    target = theta0;
-    for (Index i = 0; i < target.size(); ++i) target[i] += noise[i];
-    const Vec x = test::random_vec(images.size(), 5), u = test::random_vec(logits.size(), 6);
-    std::copy(x.begin(), x.end(), images.data());
-    std::copy(u.begin(), u.end(), logits.data());
     for (Index k = 0; k < n_steps; ++k) {
       // Minibatches of 4 from a fresh permutation per step, as batch_syn < N does.
       const auto p = random_permutation(6, 11, std::uint64_t(k));
