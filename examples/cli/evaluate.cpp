@@ -73,7 +73,6 @@ void run_evaluate(const EvaluateArgs& a) {
   cfg.seed = a.seed;
   Dsa<float> dsa;
   std::string device_name = "cpu";
-  // The protocol on the chosen device.
   // The protocol on the chosen device; its runs spread over `comm`'s ranks.
   const auto evaluate_on = [&](const EvalConfig& c, ConstView<float> images, const Labels<float>& labels,
                                Index classes, const Dataset<float>& test, const Communicator& comm) {
