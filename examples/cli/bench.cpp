@@ -120,6 +120,39 @@ void bench_dm(const std::string& method, Index ipc, Index iterations, const std:
   print_time_line(f.seconds, device == "cuda" ? &f.memory : nullptr, flops);
 }
 
+/// One network of the evaluation protocol (ConvNet-3, DSA, batch 256, SGD with momentum, the
+/// learning rate ×0.1 at the midpoint) trained on `ipc` generated images per class, then tested
+/// on `test_images` generated images: what a run's final evaluation costs per network.
+void bench_eval(Index ipc, Index epochs, Index test_images) {
+  const Index n = kCifar10.classes * ipc;
+  Rng rng(1);
+  Tensor<float> images(Shape(n, kCifar10.channels, kCifar10.height, kCifar10.width));
+  for (Index i = 0; i < images.size(); ++i) images[i] = float(rng.normal());
+  std::vector<int> labels(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) labels[std::size_t(i)] = int(i % kCifar10.classes);
+  Dataset<float> test;
+  test.classes = kCifar10.classes;
+  test.images.resize(Shape(test_images, kCifar10.channels, kCifar10.height, kCifar10.width));
+  for (Index i = 0; i < test.images.size(); ++i) test.images[i] = float(rng.normal());
+  for (Index i = 0; i < test_images; ++i) test.labels.push_back(int(rng.below(std::uint64_t(kCifar10.classes))));
+  EvalConfig cfg;
+  cfg.runs = 1;
+  cfg.epochs = epochs;
+  Progress progress("evaluation epoch", epochs, "epoch");
+  cfg.on_epoch = [&](Index, Index epoch) { progress.update(epoch + 1); };
+  Timer timer;
+  const EvalResult r = evaluate_set<cpu::Backend>(cfg, images.cview(), Labels<float>{&labels, {}}, kCifar10.classes,
+                                                  test, Dsa<float>{});
+  const double seconds = timer.seconds();
+  progress.finish();
+  std::printf("network=ConvNet-3 width=128 ipc=%ld images=%ld epochs=%ld batch=%ld test_images=%ld device=cpu "
+              "threads=%d accuracy=%.4f seconds=%.3f\n",
+              long(ipc), long(n), long(epochs), long(cfg.batch), long(test_images), max_threads(), r.mean, seconds);
+  const double flops = bench::evaluation_flops(kCifar10, 128, 3, n, cfg.batch, epochs, test_images);
+  std::printf("images_per_second=%.1f%s\n", double(n) * double(epochs) / seconds,
+              rate_fields(flops, seconds, true).c_str());
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
@@ -131,7 +164,7 @@ void add_bench(CLI::App& app) {
     bool tf32 = false;
     Index batch = 256, images = 2560, tm_ipc = 1, tm_classes = 10, tm_steps = 50, tm_batch = 10, tm_iterations = 3,
           tm_unroll_memory = setting_defaults::unroll_memory,
-          dm_ipc = 10, dm_iterations = 5;
+          dm_ipc = 10, dm_iterations = 5, eval_ipc = 10, eval_epochs = 100, eval_test = 10000;
     std::string dm_method = "dm";
     CommonFlags common;
   };
@@ -176,6 +209,20 @@ void add_bench(CLI::App& app) {
   dm->add_option("--device", a->device, "cpu, or cuda (the GPU backend, when built with it)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
+  auto* eval = bench->add_subcommand("eval", "One network of the evaluation protocol (ConvNet-3, DSA, batch 256) on a "
+                                             "generated set, then its test pass; the last line is images_per_second=...");
+  eval->add_option("--ipc", a->eval_ipc, "Images per class of the set")->capture_default_str()->check(at_least(1));
+  eval->add_option("--epochs", a->eval_epochs, "Training epochs (the protocol's 1000 cost 10x the default)")
+      ->capture_default_str()
+      ->check(at_least(1));
+  eval->add_option("--test-images", a->eval_test, "Test images classified after training")
+      ->capture_default_str()
+      ->check(at_least(1));
+  a->common.add(eval, false);
+  eval->callback([a] {
+    a->common.apply();
+    bench_eval(a->eval_ipc, a->eval_epochs, a->eval_test);
+  });
   for (CLI::App* sub : {train, tm, dm}) {
     add_tf32_flag(sub, a->tf32);
     a->common.add(sub, false);

@@ -27,6 +27,15 @@ TEST_CASE("FLOP counts: ConvNet-3's layers on CIFAR-10 and the passes of each wo
         Approx(r.conv_total() + 2 * p10.conv_total()).epsilon(1e-15));
   CHECK(distribution_matching_class_flops(ConvNetConfig{3, 32, 32, 10}, 128, 3, 256, 10, true) ==
         Approx(r.conv_total() + 4 * p10.conv_total() + 2 * p10.linear).epsilon(1e-15));
+  // The evaluation: full batches and the partial last one each epoch, then the test set forward.
+  const ConvNetPass p256 = conv_net_pass(ConvNetConfig{3, 32, 32, 10}, 128, 3, 256);
+  const ConvNetPass p244 = conv_net_pass(ConvNetConfig{3, 32, 32, 10}, 128, 3, 244);
+  const ConvNetPass t = conv_net_pass(ConvNetConfig{3, 32, 32, 10}, 128, 3, 10000);
+  CHECK(evaluation_flops(ConvNetConfig{3, 32, 32, 10}, 128, 3, 500, 256, 300, 10000) ==
+        Approx(300 * (training_step_flops(p256) + training_step_flops(p244)) + t.conv_total() + t.linear)
+            .epsilon(1e-15));
+  CHECK(evaluation_flops(ConvNetConfig{3, 32, 32, 10}, 128, 3, 10, 256, 1000, 0) ==
+        Approx(1000 * training_step_flops(p10)).epsilon(1e-15));
   // Without pooling (ConvNetNN) the layers keep their size.
   const ConvNetPass flat = conv_net_pass(ConvNetConfig{3, 32, 32, 10}, 128, 3, 1, false);
   CHECK(flat.conv[2] == 2.0 * 128 * 128 * 9 * 32 * 32);

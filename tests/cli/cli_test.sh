@@ -149,6 +149,11 @@ grep -q "empty architecture name" "$work/err.txt"
 if "$distill" experts --data "$work/data" --image-size 16 --out "$work/x" 2> "$work/err.txt"; then exit 1; fi
 grep -q "only folders of images are resized" "$work/err.txt"
 
+# bench eval: one network of the evaluation protocol on generated data, its rate against the GEMM's.
+"$distill" bench eval --ipc 1 --epochs 2 --test-images 20 --threads 1 > "$work/bench_eval.txt" 2> /dev/null
+grep -Eq '^network=ConvNet-3 .* ipc=1 images=10 epochs=2 batch=256 test_images=20 ' "$work/bench_eval.txt"
+grep -Eq '^images_per_second=[0-9.]+ gflops=[0-9.]+ gemm_gflops=[0-9.]+ gemm_fraction=[0-9.]+$' "$work/bench_eval.txt"
+
 # Errors: one line, non-zero exit.
 # --tf32 is a GPU math mode: without --device cuda it is refused before any work.
 flag_error "--tf32: TF32 is a math mode of the GPU; give it with --device cuda" bench train --tf32 --batch 2 --images 2

@@ -87,6 +87,18 @@ inline double distribution_matching_class_flops(const ConvNetConfig& c, Index wi
   return f;
 }
 
+/// One network of the evaluation protocol: `epochs` epochs of training steps over `images`
+/// images in batches of `batch` (the last one partial, as train_network keeps it), then the
+/// forward pass of `test_images` test images.
+inline double evaluation_flops(const ConvNetConfig& c, Index width, Index depth, Index images, Index batch,
+                               Index epochs, Index test_images) {
+  double epoch = 0;
+  for (Index first = 0; first < images; first += batch)
+    epoch += training_step_flops(conv_net_pass(c, width, depth, std::min(batch, images - first)));
+  const ConvNetPass t = conv_net_pass(c, width, depth, test_images);
+  return double(epochs) * epoch + t.conv_total() + t.linear;
+}
+
 /// GFLOP/s of Eigen's single-precision GEMM of two n×n matrices on the current threads (the
 /// best of seven after a warm-up: the machine's rate, not its noise): the one fixed reference
 /// every gemm_fraction divides by.
